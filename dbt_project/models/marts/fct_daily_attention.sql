@@ -1,0 +1,36 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_date',
+    on_schema_change='fail'
+  )
+}}
+{#
+  Daily attention per user and item. engaged_ms is dwell-weighted engaged time: the sum of view dwell, each view
+  capped at var engaged_dwell_cap_ms so an abandoned tab does not count as attention. attention_share is the item's
+  share of the user's engaged time that day.
+#}
+with per_item as (
+    select
+        user_key,
+        item_id,
+        event_date,
+        any_value(topic) filter (where topic is not null) as topic,
+        count(*) filter (where event_type = 'view') as views,
+        coalesce(sum(least(dwell_ms, {{ var('engaged_dwell_cap_ms') }})) filter (where event_type = 'view'), 0)
+            as engaged_ms,
+        count(*) filter (where event_type = 'like') as likes,
+        count(*) filter (where event_type = 'share') as shares,
+        count(*) filter (where event_type = 'comment') as comments
+    from {{ ref('stg_raw__events') }}
+    where item_id is not null and {{ event_days_in_window('event_date') }}
+    group by user_key, item_id, event_date
+)
+
+select
+    *,
+    case when sum(engaged_ms) over (partition by user_key, event_date) > 0
+         then engaged_ms / sum(engaged_ms) over (partition by user_key, event_date)
+    end as attention_share
+from per_item

@@ -1,0 +1,1 @@
+"""Pure helpers used by the Dagster wiring. No Dagster imports here, so each helper is testable alone."""
