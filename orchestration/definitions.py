@@ -8,12 +8,11 @@ from orchestration.defs.ingest.sensors import landing_sensor
 from orchestration.defs.ops.jobs import daily_job
 from orchestration.defs.ops.schedules import daily_schedule
 from orchestration.defs.resources import build_resources
-from orchestration.settings import load_settings
 
 defs = dg.Definitions(
     assets=[raw_events, raw_annotations, dbt_daily_models, dbt_whole_table_models],
     jobs=[daily_job],
     schedules=[daily_schedule],
     sensors=[landing_sensor],
-    resources=build_resources(load_settings()),
+    resources=build_resources(),
 )

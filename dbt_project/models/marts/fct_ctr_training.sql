@@ -25,12 +25,28 @@ user_days as (
     select distinct user_key, event_date as feature_date from impressions
 ),
 
+user_ad_days as (
+    -- attributed clicks, so that a user's CTR means the same as the label
+    select user_key, event_date, count(*) as impressions, sum(is_clicked) as clicks
+    from {{ ref('fct_impressions') }}
+    where event_date between {{ window_start(var('lateness_days') + lookback) }} and {{ window_end() }}
+    group by user_key, event_date
+),
+
+user_ad_history as (
+    select d.user_key, d.feature_date, sum(a.impressions) as user_impressions, sum(a.clicks) as user_clicks
+    from user_days as d
+    join user_ad_days as a
+      on a.user_key = d.user_key
+     and a.event_date < d.feature_date
+     and a.event_date >= d.feature_date - {{ lookback }}
+    group by d.user_key, d.feature_date
+),
+
 user_history as (
     select
         d.user_key,
         d.feature_date,
-        sum(a.impressions) as user_impressions,
-        sum(a.clicks) as user_clicks,
         sum(a.views) as user_views,
         sum(a.engaged_ms) as user_engaged_ms,
         sum(a.sessions) as user_sessions,
@@ -114,10 +130,10 @@ select
     i.day_of_week,
     i.propensity,
     -- user history (point in time)
-    coalesce(uh.user_impressions, 0) as user_impressions_lookback,
-    coalesce(uh.user_clicks, 0) as user_clicks_lookback,
-    (coalesce(uh.user_clicks, 0) + {{ prior_clicks }})
-        / (coalesce(uh.user_impressions, 0) + {{ prior_impressions }}) as user_ctr_smoothed,
+    coalesce(ua.user_impressions, 0) as user_impressions_lookback,
+    coalesce(ua.user_clicks, 0) as user_clicks_lookback,
+    (coalesce(ua.user_clicks, 0) + {{ prior_clicks }})
+        / (coalesce(ua.user_impressions, 0) + {{ prior_impressions }}) as user_ctr_smoothed,
     coalesce(uh.user_views, 0) as user_views_lookback,
     coalesce(uh.user_engaged_ms, 0) as user_engaged_ms_lookback,
     coalesce(uh.user_sessions, 0) as user_sessions_lookback,
@@ -133,6 +149,7 @@ select
         / (coalesce(ch.campaign_impressions, 0) + {{ prior_impressions }}) as campaign_ctr_smoothed
 from impressions as i
 left join user_history as uh on uh.user_key = i.user_key and uh.feature_date = i.event_date
+left join user_ad_history as ua on ua.user_key = i.user_key and ua.feature_date = i.event_date
 left join user_topic_shares as ts
   on ts.user_key = i.user_key and ts.feature_date = i.event_date and ts.topic = i.ad_topic
 left join user_topic_shares as top

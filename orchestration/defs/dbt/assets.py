@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.dbt.translator import AttnflowDbtTranslator
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, daily_partitions, single_run_backfill
+from orchestration.defs.resources import export_dbt_env
 from orchestration.lib.dbt_vars import dbt_vars_arg
 
 INCREMENTAL = "config.materialized:incremental"
@@ -26,6 +27,7 @@ INCREMENTAL = "config.materialized:incremental"
 )
 def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Incremental staging/intermediate/mart models for the run's landing-day window (one dbt call per range)."""
+    export_dbt_env()
     window = context.partition_time_window
     yield from dbt.cli(["build", *dbt_vars_arg(window.start, window.end)], context=context).stream()
 
@@ -39,4 +41,5 @@ def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 )
 def dbt_whole_table_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Profiles, dimensions and comment labels, rebuilt from all history on each run."""
+    export_dbt_env()
     yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,1 @@
+"""attnflow modelling code: plain Python, no Dagster imports."""
