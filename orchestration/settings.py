@@ -37,10 +37,14 @@ class Settings:
         return self.landing_dir / "annotations"
 
     def dbt_env(self) -> dict[str, str]:
-        """Variables the dbt profile and models read (dbt can only see settings through env_var)."""
+        """Variables the dbt profile and models read (dbt can only see settings through env_var).
+
+        They have names of their own, which settings never read, so exporting them for one run cannot leak into
+        the settings of the next.
+        """
         return {
-            "ATTNFLOW_DUCKDB_PATH": str(self.duckdb_path),
-            "ATTNFLOW_PSEUDONYM_SALT": self.pseudonym_salt,
+            "ATTNFLOW_DBT_DUCKDB_PATH": str(self.duckdb_path),
+            "ATTNFLOW_DBT_PSEUDONYM_SALT": self.pseudonym_salt,
         }
 
 

@@ -7,5 +7,5 @@
 
 {# Salted hash of a user id: stable across days, not reversible without the salt. #}
 {% macro pseudonymise(column) -%}
-    sha256('{{ env_var("ATTNFLOW_PSEUDONYM_SALT", "attnflow-dev-salt") }}' || {{ column }})
+    sha256('{{ env_var("ATTNFLOW_DBT_PSEUDONYM_SALT", env_var("ATTNFLOW_PSEUDONYM_SALT", "attnflow-dev-salt")) }}' || {{ column }})
 {%- endmacro %}

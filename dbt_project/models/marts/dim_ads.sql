@@ -3,8 +3,8 @@
 with delivery as (
     select
         ad_id,
-        any_value(campaign_id) as campaign_id,
-        mode(ad_topic) as topic,
+        {{ stable_mode("campaign_id") }} as campaign_id,
+        {{ stable_mode("ad_topic") }} as topic,
         min(event_date) as first_served_date,
         max(event_date) as last_served_date,
         count(*) as impressions,

@@ -2,7 +2,7 @@
 {# Content items with their topic (most frequently reported) and engagement over all history. #}
 select
     item_id,
-    mode(topic) as topic,
+    {{ stable_mode("topic") }} as topic,
     min(event_date) as first_seen_date,
     max(event_date) as last_seen_date,
     sum(views) as views,

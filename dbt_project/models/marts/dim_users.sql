@@ -21,6 +21,7 @@ with activity as (
 ),
 
 context_mix as (
+    -- share of the user's events per device and network, and the country most events came from
     select
         user_key,
         count(*) filter (where device = 'ios') / count(*) as share_ios,
@@ -29,10 +30,8 @@ context_mix as (
         count(*) filter (where network = '5g') / count(*) as share_5g,
         count(*) filter (where network = '4g') / count(*) as share_4g,
         count(*) filter (where network = 'wifi') / count(*) as share_wifi,
-        mode(geo) as main_geo
-    from {{ ref('fct_sessions') }} as s
-    join (select session_id, any_value(geo) as geo from {{ ref('int_events__sessionised') }} group by session_id) as g
-      using (session_id)
+        {{ stable_mode('geo') }} as main_geo
+    from {{ ref('stg_raw__events') }}
     group by user_key
 ),
 

@@ -9,7 +9,7 @@
 {# Impressions and attributed clicks per ad and day, for point-in-time ad CTR features and ad dimensions. #}
 select
     ad_id,
-    any_value(campaign_id) as campaign_id,
+    {{ stable_mode("campaign_id") }} as campaign_id,
     event_date,
     count(*) as impressions,
     sum(is_clicked) as clicks

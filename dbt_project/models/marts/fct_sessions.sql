@@ -18,8 +18,8 @@ select
     count(*) filter (where event_type = 'view') as views,
     count(*) filter (where event_type = 'impression') as impressions,
     count(*) filter (where event_type = 'click') as clicks,
-    mode(device) as device,
-    mode(network) as network
+    {{ stable_mode("device") }} as device,
+    {{ stable_mode("network") }} as network
 from {{ ref('int_events__sessionised') }}
 where {{ event_days_in_window('cast(session_start_ts as date)') }}
 group by session_id
