@@ -62,3 +62,20 @@ def test_landing_sensor_requests_each_landed_day_once(attnflow_home):
         changed, cursor = tick(instance, cursor)
         assert sorted(r.partition_key for r in changed) == ["2026-03-01", "2026-03-02"]
         assert requests[0].run_key not in {r.run_key for r in changed}  # re-delivered files run again
+
+
+def test_instance_settings_allow_one_duckdb_writer(attnflow_home, monkeypatch):
+    from orchestration.cli import init_home
+    from orchestration.settings import load_settings
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    dagster_home = init_home(load_settings())
+    assert dagster_home == attnflow_home / "dagster"
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        config = instance.get_concurrency_config()
+        assert config.pool_config.default_pool_limit == 1
+        limits = config.run_queue_config.tag_concurrency_limits
+        assert {"key": "attnflow/duckdb_writer", "limit": 1} in limits
+    job = defs.resolve_job_def("attnflow_daily")
+    assert job.tags.get("attnflow/duckdb_writer") == "true"
+    assert {assets.node_def.pool for assets in defs.assets} == {"duckdb_writer"}  # every DuckDB writer
