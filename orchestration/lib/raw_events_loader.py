@@ -24,6 +24,7 @@ PARQUET_SUFFIXES = (".parquet",)
 STRING_FIELDS = ("event_id", "event_type", "user_id", "session_hint", "item_id", "ad_id", "campaign_id",
                  "request_id", "device", "network", "geo", "text")
 INTEGER_FIELDS = ("slot", "dwell_ms")
+COLUMNS = tuple(f for f in STRING_FIELDS if f != "text") + ('"text"', *INTEGER_FIELDS, "properties")
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -93,24 +94,21 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(DDL)
 
 
-def _stage_lines(conn: duckdb.DuckDBPyConnection, file: Path, relative_name: str) -> None:
-    """Append a file's lines (1-based line numbers, blank lines kept as NULL) to the temp table ``_lines``."""
+def _lines_sql(file: Path) -> str:
+    """SQL yielding (line_no, line) for a file: 1-based physical line numbers, blank lines kept as NULL."""
     if file.name.endswith(PARQUET_SUFFIXES):
         # Parquet rows are re-serialised to JSON so that both formats share one validation path.
-        source = f"SELECT to_json(p) AS line FROM read_parquet(?) AS p"
+        source = "SELECT to_json(p) AS line FROM read_parquet($file) AS p"
     else:
         # One VARCHAR column per physical line: no quoting, no delimiter, so any text survives untouched.
         # DuckDB keeps the file's row order (insertion order is preserved), which gives line numbers.
-        source = ("SELECT line FROM read_csv(?, columns={'line': 'VARCHAR'}, header=false, delim='\x01', "
+        source = ("SELECT line FROM read_csv($file, columns={'line': 'VARCHAR'}, header=false, delim='\x01', "
                   "quote='', escape='', auto_detect=false, strict_mode=false, compression='auto')")
-    conn.execute(
-        f"INSERT INTO _lines SELECT ? AS source_file, row_number() OVER () AS line_no, line FROM ({source})",
-        [relative_name, str(file)],
-    )
+    return f"SELECT row_number() OVER () AS line_no, line FROM ({source})"
 
 
-def _classify_sql(day: dt.date, lateness_days: int) -> str:
-    """One pass over the staged lines: parse once, decide the quarantine reason (NULL = good row)."""
+def _classify_sql(file: Path, day: dt.date, lateness_days: int) -> str:
+    """Parse each line once and decide its quarantine reason (NULL = good row); typed fields for good rows."""
     text_struct = "{" + ", ".join(f'"{f}": "VARCHAR"' for f in (*STRING_FIELDS, "event_ts", *INTEGER_FIELDS)) \
         + ', "properties": "JSON"}'
     allowed = ", ".join(f"'{t}'" for t in EVENT_TYPES)
@@ -119,32 +117,34 @@ def _classify_sql(day: dt.date, lateness_days: int) -> str:
                        for f in REQUIRED_FIELDS)
     bad_int = " ".join(f"WHEN r.{f} IS NOT NULL AND try_cast(r.{f} AS BIGINT) IS NULL "
                        f"THEN 'invalid_field_type:{f}'" for f in INTEGER_FIELDS)
+    typed = ", ".join([f"r.{f} AS {f}" for f in STRING_FIELDS if f != "text"] + ['r."text" AS "text"']
+                      + [f"try_cast(r.{f} AS BIGINT) AS {f}" for f in INTEGER_FIELDS] + ["r.properties AS properties"])
     return f"""
-    CREATE OR REPLACE TEMP TABLE _classified AS
+    INSERT INTO _classified
     WITH parsed AS (
-        SELECT source_file, line_no, line,
-               CASE WHEN line IS NULL OR trim(line) = '' THEN 'empty_line'
-                    WHEN NOT json_valid(line) THEN 'invalid_json'
-                    WHEN json_type(line::JSON) <> 'OBJECT' THEN 'not_an_object' END AS parse_error
-        FROM _lines
-    ), typed AS (
-        SELECT source_file, line_no, line, parse_error,
-               CASE WHEN parse_error IS NULL THEN from_json(line, '{text_struct}') END AS r
-        FROM parsed
+        -- try(): invalid JSON gives NULL instead of failing the file
+        SELECT line_no, line, try(from_json(line, '{text_struct}')) AS r
+        FROM ({_lines_sql(file)})
     ), stamped AS (
-        SELECT *, try_cast(r.event_ts AS TIMESTAMPTZ) AS ts_utc FROM typed
+        SELECT *, timezone('UTC', try_cast(r.event_ts AS TIMESTAMPTZ)) AS ts FROM parsed
+    ), decided AS (
+        SELECT *,
+               CASE WHEN line IS NULL OR trim(line) = '' THEN 'empty_line'
+                    WHEN r IS NULL THEN 'invalid_json'
+                    WHEN left(ltrim(line), 1) <> '{{' THEN 'not_an_object'
+                    {missing}
+                    WHEN r.event_type NOT IN ({allowed}) THEN 'unknown_event_type:' || left(r.event_type, 40)
+                    WHEN ts IS NULL THEN 'invalid_timestamp'
+                    WHEN CAST(ts AS DATE) NOT BETWEEN DATE '{earliest}' AND DATE '{day}'
+                         THEN 'timestamp_outside_window'
+                    {bad_int}
+                    WHEN try_cast(r.dwell_ms AS BIGINT) < 0 THEN 'invalid_field_value:dwell_ms'
+               END AS reason
+        FROM stamped
     )
-    SELECT source_file, line_no, line, r, timezone('UTC', ts_utc) AS event_ts,
-           CASE WHEN parse_error IS NOT NULL THEN parse_error
-                {missing}
-                WHEN r.event_type NOT IN ({allowed}) THEN 'unknown_event_type:' || left(r.event_type, 40)
-                WHEN ts_utc IS NULL THEN 'invalid_timestamp'
-                WHEN CAST(timezone('UTC', ts_utc) AS DATE) NOT BETWEEN DATE '{earliest}' AND DATE '{day}'
-                     THEN 'timestamp_outside_window'
-                {bad_int}
-                WHEN try_cast(r.dwell_ms AS BIGINT) < 0 THEN 'invalid_field_value:dwell_ms'
-           END AS reason
-    FROM stamped
+    SELECT $name AS source_file, line_no, reason, CASE WHEN reason IS NOT NULL THEN line END AS raw_line,
+           ts AS event_ts, {typed}
+    FROM decided
     """
 
 
@@ -171,28 +171,26 @@ def load_partition(
 
     conn.execute("SET TimeZone = 'UTC'")
     ensure_raw_tables(conn)
-    conn.execute("CREATE OR REPLACE TEMP TABLE _lines (source_file VARCHAR, line_no BIGINT, line VARCHAR)")
-    for file, name in zip(files, report.files):
-        _stage_lines(conn, file, name)
-    conn.execute(_classify_sql(day, lateness_days))
-
-    casts = ", ".join(
-        [f"r.{f}" for f in STRING_FIELDS if f != "text"] + ['r."text"']
-        + [f"try_cast(r.{f} AS BIGINT)" for f in INTEGER_FIELDS] + ["r.properties"]
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _classified AS SELECT ''::VARCHAR AS source_file, 0::BIGINT AS line_no, "
+        "''::VARCHAR AS reason, ''::VARCHAR AS raw_line, event_ts, "
+        + ", ".join(f for f in COLUMNS) + " FROM raw.events LIMIT 0"
     )
-    columns = ", ".join([f for f in STRING_FIELDS if f != "text"] + ['"text"', *INTEGER_FIELDS, "properties"])
+    for file, name in zip(files, report.files):
+        conn.execute(_classify_sql(file, day, lateness_days), {"file": str(file), "name": name})
+
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute("DELETE FROM raw.events WHERE dt = ?", [day])
         conn.execute("DELETE FROM raw.events_quarantine WHERE dt = ?", [day])
         conn.execute(
-            f"INSERT INTO raw.events (dt, source_file, line_no, event_ts, {columns}) "
-            f"SELECT DATE '{day}', source_file, line_no, event_ts, {casts} FROM _classified WHERE reason IS NULL "
-            "ORDER BY source_file, line_no"
+            f"INSERT INTO raw.events (dt, source_file, line_no, event_ts, {', '.join(COLUMNS)}) "
+            f"SELECT DATE '{day}', source_file, line_no, event_ts, {', '.join(COLUMNS)} FROM _classified "
+            "WHERE reason IS NULL"
         )
         conn.execute(
-            "INSERT INTO raw.events_quarantine SELECT ?, source_file, line_no, reason, line "
-            "FROM _classified WHERE reason IS NOT NULL ORDER BY source_file, line_no",
+            "INSERT INTO raw.events_quarantine SELECT ?, source_file, line_no, reason, raw_line "
+            "FROM _classified WHERE reason IS NOT NULL",
             [day],
         )
         conn.execute("COMMIT")
@@ -211,5 +209,5 @@ def load_partition(
     ).fetchall()
     report.quarantine_reasons = {r: n for r, n in reasons}
     report.quarantined = sum(report.quarantine_reasons.values())
-    conn.execute("DROP TABLE IF EXISTS _lines; DROP TABLE IF EXISTS _classified")
+    conn.execute("DROP TABLE IF EXISTS _classified")
     return report

@@ -16,7 +16,7 @@ with per_item as (
         user_key,
         item_id,
         event_date,
-        {{ stable_mode("topic") }} as topic,
+        max(topic) as topic,  -- an item's topic is fixed: max() is deterministic and cheap
         count(*) filter (where event_type = 'view') as views,
         coalesce(sum(least(dwell_ms, {{ var('engaged_dwell_cap_ms') }})) filter (where event_type = 'view'), 0)
             as engaged_ms,

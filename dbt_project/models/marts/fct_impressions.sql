@@ -11,8 +11,11 @@
   the attribution window (var attribution_window_minutes). Only the first such click counts.
 #}
 with impressions as (
-    select * from {{ ref('int_events__sessionised') }}
-    where event_type = 'impression' and {{ event_days_in_window('event_date') }}
+    select e.*, s.session_id
+    from {{ ref('stg_raw__events') }} as e
+    join {{ ref('int_events__sessionised') }} as s using (event_id)
+    where e.event_type = 'impression' and {{ event_days_in_window('e.event_date') }}
+      and {{ event_days_in_window('s.event_date') }}
 ),
 
 clicks as (
