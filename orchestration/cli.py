@@ -40,7 +40,7 @@ def generate(settings: Settings, start: dt.date, days: int, events_per_day: int,
                          events_per_day=events_per_day, seed=seed, file_format=file_format)
 
 
-def run_daily_job(first: dt.date, last: dt.date):
+def run_daily_job(first: dt.date, last: dt.date, log_level: str = "WARNING"):
     """Materialise every asset for landing days first..last as one run, recorded in the Dagster instance."""
     import dagster as dg
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -50,7 +50,8 @@ def run_daily_job(first: dt.date, last: dt.date):
     job = defs.resolve_job_def("attnflow_daily")
     tags = {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
     with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(instance=instance, tags=tags, raise_on_error=True)
+        run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+        return job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=True)
 
 
 def table_counts(settings: Settings) -> dict[str, int]:
@@ -69,7 +70,7 @@ def cmd_demo(args) -> int:
     print(f"1/2 generating {args.days} days of synthetic logs ({first} .. {last}, ~{args.events_per_day} events/day)")
     generate(settings, first, args.days, args.events_per_day, args.seed, args.format)
     print("2/2 materialising every asset for those partitions (one run)")
-    result = run_daily_job(first, last)
+    result = run_daily_job(first, last, "DEBUG" if args.verbose else "WARNING")
     print(f"\nrun {result.run_id} {'succeeded' if result.success else 'FAILED'}; rows per table:")
     for table, count in table_counts(settings).items():
         print(f"  {table:<32} {count:>10,}")
@@ -91,7 +92,9 @@ def cmd_run(args) -> int:
     init_home(settings)
     first = dt.date.fromisoformat(args.start)
     last = dt.date.fromisoformat(args.end or args.start)
-    return 0 if run_daily_job(first, last).success else 1
+    result = run_daily_job(first, last, "DEBUG" if args.verbose else "WARNING")
+    print(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'} for {first} .. {last}")
+    return 0 if result.success else 1
 
 
 def cmd_init(args) -> int:
@@ -116,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--events-per-day", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--format", default="jsonl", choices=["jsonl", "jsonl.gz", "parquet"])
+    demo.add_argument("--verbose", action="store_true", help="print Dagster's and dbt's event logs")
     demo.set_defaults(func=cmd_demo)
 
     gen = sub.add_parser("generate", help="write synthetic logs into the landing folder")
@@ -129,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="materialise every asset for one day or a date range (one run)")
     run.add_argument("--start", required=True)
     run.add_argument("--end")
+    run.add_argument("--verbose", action="store_true", help="print Dagster's and dbt's event logs")
     run.set_defaults(func=cmd_run)
 
     init = sub.add_parser("init", help="create the home folder and the Dagster instance settings")
