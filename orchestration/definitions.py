@@ -5,14 +5,20 @@ import dagster as dg
 from orchestration.defs.dbt.assets import dbt_daily_models, dbt_whole_table_models
 from orchestration.defs.ingest.assets import raw_annotations, raw_events
 from orchestration.defs.ingest.sensors import landing_sensor
+from orchestration.defs.models.ctr import ctr_model, ctr_monitoring, ctr_scores
 from orchestration.defs.ops.jobs import daily_job
 from orchestration.defs.ops.schedules import daily_schedule
+from orchestration.defs.quality.checks import with_quality_checks
 from orchestration.defs.resources import build_resources
 
 defs = dg.Definitions(
-    assets=[raw_events, raw_annotations, dbt_daily_models, dbt_whole_table_models],
+    assets=[raw_events, raw_annotations, dbt_daily_models, dbt_whole_table_models,
+            ctr_model, ctr_scores, ctr_monitoring],
     jobs=[daily_job],
     schedules=[daily_schedule],
     sensors=[landing_sensor],
     resources=build_resources(),
 )
+
+# Great Expectations suites (expectations/*.json) as asset checks on the assets above that they are bound to.
+defs = with_quality_checks(defs)
