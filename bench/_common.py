@@ -18,7 +18,10 @@ def write_results(name: str, results: dict) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": name, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
-                           "python": platform.python_version()}, **results}
+                           "python": platform.python_version(),
+                           # other work on the machine skews timings: recorded so runs can be compared fairly
+                           "load_average_1_5_15_at_end": [round(x, 2) for x in __import__("os").getloadavg()]},
+               **results}
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2))
     print(json.dumps(payload, indent=2))
