@@ -153,13 +153,17 @@ class ModelRegistry:
         candidate_score: float | None = None,
         current_score: float | None = None,
         score_fn: Callable[[RegisteredModel], float] | None = None,
+        must_beat: float | None = None,
+        must_beat_name: str = "the baseline",
     ) -> PromotionDecision:
         """Promote `version` unless it is worse than the promoted one by more than `tolerance` (absolute, in the
         metric's units) on the same test rows.
 
         The candidate's score is `candidate_score`, else score_fn(candidate), else metadata["metrics"][metric].
         The current model's score is `current_score`, else score_fn(current); one of the two is required once a
-        version is serving (its stored metric is from other test days). The first version is always promoted.
+        version is serving (its stored metric is from other test days). `must_beat` is a floor every version has to
+        beat strictly, the first one included (e.g. a constant global-CTR prediction on the same test rows): a
+        model no better than that has learnt nothing worth serving. Otherwise the first version is promoted.
         """
         if tolerance < 0:
             raise ValueError("tolerance must be >= 0")
@@ -171,6 +175,11 @@ class ModelRegistry:
             settings = {"metric": metric, "higher_is_better": higher_is_better, "tolerance": tolerance,
                         "candidate_score": float(candidate_score), "current_version": current_version}
 
+            if must_beat is not None and not _strictly_better(float(candidate_score), float(must_beat),
+                                                                higher_is_better):
+                reason = (f"no better than {must_beat_name}: {metric} {float(candidate_score):.6g} vs "
+                          f"{float(must_beat):.6g}")
+                return self._decide(version, False, reason, current_score=None, **settings)
             if current_version is None:
                 return self._decide(version, True, "first promoted version", current_score=None, **settings)
             if current_version == version:
@@ -278,6 +287,11 @@ def _stored_metric(model: RegisteredModel, metric: str) -> float:
         return float(model.metadata["metrics"][metric])
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"{model.version} has no numeric metadata['metrics'][{metric!r}]; pass candidate_score")
+
+
+def _strictly_better(score: float, than: float, higher_is_better: bool) -> bool:
+    """False for NaN either side: an unscorable model is not better than anything."""
+    return score > than if higher_is_better else score < than
 
 
 def _now() -> str:

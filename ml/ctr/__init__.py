@@ -21,10 +21,10 @@ from .evaluate import EvaluationReport, oracle_comparison
 from .features import RARE_CODE, CategoryMaps, FeatureEncoder, FeatureSpec
 from .model import CtrModel
 from .split import DataSplit, SplitConfig, split_by_row_order, split_by_time, split_table
-from .train import train_ctr_model
+from .train import PreparedData, prepare_training_data, train_ctr_model
 
 __all__ = [
     "CategoryMaps", "CtrModel", "CtrTrainingConfig", "DEFAULT_LIGHTGBM_PARAMS", "DataSplit", "EvaluationReport",
-    "FeatureEncoder", "FeatureSpec", "RARE_CODE", "SplitConfig", "oracle_comparison", "split_by_row_order",
-    "split_by_time", "split_table", "train_ctr_model",
+    "FeatureEncoder", "FeatureSpec", "PreparedData", "RARE_CODE", "SplitConfig", "oracle_comparison",
+    "prepare_training_data", "split_by_row_order", "split_by_time", "split_table", "train_ctr_model",
 ]

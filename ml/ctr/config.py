@@ -27,6 +27,10 @@ DEFAULT_LIGHTGBM_PARAMS = {
     "cat_l2": 10.0,
     "min_data_per_group": 50,
     "max_cat_threshold": 64,
+    # Same table + same parameters = same model (row-wise histograms fix the summation order; LightGBM would
+    # otherwise pick row- or column-wise by timing both, run by run).
+    "deterministic": True,
+    "force_row_wise": True,
     "verbosity": -1,
 }
 

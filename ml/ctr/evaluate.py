@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +51,7 @@ class EvaluationReport:
         return next((b for b in self.baselines if b.startswith("historical_ctr_by_")), "global_ctr")
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data.pop("test_predictions")
-        return _json_ready(data)
+        return _json_ready({f.name: getattr(self, f.name) for f in fields(self) if f.name != "test_predictions"})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)

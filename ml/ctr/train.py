@@ -10,6 +10,7 @@ exactly as tomorrow's traffic would be: new ads / values fall into the rare buck
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import lightgbm as lgb
 import numpy as np
@@ -25,32 +26,61 @@ from .model import CtrModel
 from .split import DataSplit, split_table
 
 
-def train_ctr_model(
-    df: pd.DataFrame, spec: FeatureSpec | None = None, config: CtrTrainingConfig | None = None
-) -> tuple[CtrModel, EvaluationReport]:
-    """Train on a CTR table; return the model and its evaluation on the held-out test days.
+@dataclass
+class PreparedData:
+    """The table after validation, time split and encoding: exactly what LightGBM is fitted on."""
 
-    spec defaults to FeatureSpec.infer(df) (attnflow's spec for attnflow's table). Raises ValueError for an
-    empty table, missing columns, labels other than 0/1, too few days to split, or a training window holding
-    one class only.
+    rows: pd.DataFrame  # the table in canonical (time, id) order
+    spec: FeatureSpec
+    split: DataSplit
+    encoder: FeatureEncoder
+    matrices: dict[str, np.ndarray]  # "train" / "validation" / "test" -> encoded float32 matrix
+    labels: dict[str, np.ndarray]
+
+    def part(self, name: str) -> pd.DataFrame:
+        return self.rows.iloc[getattr(self.split, name)]
+
+
+def prepare_training_data(df: pd.DataFrame, spec: FeatureSpec | None = None,
+                          config: CtrTrainingConfig | None = None) -> PreparedData:
+    """Check the table, split it by time and encode each part with category maps fitted on the training part.
+
+    Raises ValueError for an empty table, missing columns, labels other than 0/1, too few days to split, an
+    empty part, or a training window holding one class only.
     """
     config = config or CtrTrainingConfig()
     if df.empty:
         raise ValueError("the training table is empty")
     spec = spec or FeatureSpec.infer(df)
     spec.require_columns(df, for_training=True)
-    started = time.perf_counter()
     df = _canonical_order(df, spec)
     labels = _labels(df[spec.label])
-
     split = split_table(df, spec.time_column, config.split)
     _check_parts(split, labels)
-    train_rows, validation_rows, test_rows = (df.iloc[split.train], df.iloc[split.validation],
-                                              df.iloc[split.test])
-    encoder = FeatureEncoder.fit(train_rows, spec, config.min_category_count)
-    matrices = {part: encoder.transform(rows) for part, rows in
-                (("train", train_rows), ("validation", validation_rows), ("test", test_rows))}
-    y = {"train": labels[split.train], "validation": labels[split.validation], "test": labels[split.test]}
+    parts = ("train", "validation", "test")
+    # Fit the category maps on the training rows' categorical columns only, encode the whole table once and
+    # slice the matrix: no copy of the full frame per part.
+    encoder = FeatureEncoder.fit(df[list(spec.categorical)].iloc[split.train], spec, config.min_category_count)
+    matrix = encoder.transform(df)
+    return PreparedData(
+        rows=df, spec=spec, split=split, encoder=encoder,
+        matrices={part: matrix[getattr(split, part)] for part in parts},
+        labels={part: labels[getattr(split, part)] for part in parts},
+    )
+
+
+def train_ctr_model(
+    df: pd.DataFrame, spec: FeatureSpec | None = None, config: CtrTrainingConfig | None = None
+) -> tuple[CtrModel, EvaluationReport]:
+    """Train on a CTR table; return the model and its evaluation on the held-out test days.
+
+    spec defaults to FeatureSpec.infer(df) (attnflow's spec for attnflow's table). The input's row order does
+    not matter when there is a time column. Bad input raises ValueError (see prepare_training_data).
+    """
+    config = config or CtrTrainingConfig()
+    started = time.perf_counter()
+    data = prepare_training_data(df, spec, config)
+    spec, split, encoder, matrices, y = data.spec, data.split, data.encoder, data.matrices, data.labels
     encoded = time.perf_counter()
 
     params = config.resolved_lightgbm_params()
@@ -60,14 +90,13 @@ def train_ctr_model(
     trained = time.perf_counter()
 
     test_predictions = pd.DataFrame({
-        ID_COLUMN: test_rows[spec.id_column].to_numpy() if spec.id_column else split.test,
+        ID_COLUMN: data.rows[spec.id_column].to_numpy()[split.test] if spec.id_column else split.test,
         LABEL_COLUMN: y["test"],
         MODEL_COLUMN: model.predict_matrix(matrices["test"]),
     })
     baselines = {}
     if config.baselines:
-        for name, predictions in _baseline_predictions(spec, config, encoder, train_rows, test_rows,
-                                                       matrices, y).items():
+        for name, predictions in _baseline_predictions(data, config).items():
             test_predictions[name] = predictions
             baselines[name] = metrics.binary_report(y["test"], predictions, config.calibration_bins,
                                                     with_reliability=False)
@@ -135,16 +164,17 @@ def _check_parts(split: DataSplit, labels: np.ndarray) -> None:
                          f"label {int(classes[0])}: a click model needs clicks and non-clicks")
 
 
-def _baseline_predictions(spec: FeatureSpec, config: CtrTrainingConfig, encoder: FeatureEncoder,
-                          train_rows: pd.DataFrame, test_rows: pd.DataFrame, matrices: dict,
-                          y: dict) -> dict[str, np.ndarray]:
+def _baseline_predictions(data: PreparedData, config: CtrTrainingConfig) -> dict[str, np.ndarray]:
+    """Test-row predictions of each baseline, fitted on the training rows."""
+    spec, matrices, y = data.spec, data.matrices, data.labels
     out = {}
     global_ctr = GlobalCtrBaseline().fit(y["train"])
-    out[global_ctr.name] = global_ctr.predict(len(test_rows))
+    out[global_ctr.name] = global_ctr.predict(len(y["test"]))
     if spec.entity_column:
+        entities = data.rows[spec.entity_column]
         historical = HistoricalCtrBaseline(spec.entity_column, config.entity_prior_strength)
-        out[historical.name] = historical.fit(train_rows[spec.entity_column], y["train"]).predict(
-            test_rows[spec.entity_column])
+        historical.fit(entities.iloc[data.split.train], y["train"])
+        out[historical.name] = historical.predict(entities.iloc[data.split.test])
     n_categorical = len(spec.categorical)
     logistic = LogisticRegressionBaseline(list(range(n_categorical)),
                                           list(range(n_categorical, len(spec.features))),

@@ -32,6 +32,9 @@ class CtrModelConfig(dg.Config):
     promotion_metric: str = "logloss"
     promotion_tolerance: float = 0.002
     """How much worse (absolute, in the metric's units) a new version may be and still be promoted."""
+    min_rows_per_day: int = 200
+    """Days with fewer impressions are left out of the window. The day before the first landed day holds only the
+    late tail of its events; a day that thin can neither train, stop nor test a model."""
 
 
 def _registry():
@@ -74,6 +77,11 @@ def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehou
         first_day = last_day - dt.timedelta(days=config.window_days - 1)
         df = conn.execute("SELECT * FROM marts.fct_ctr_training WHERE event_date BETWEEN ? AND ?",
                           [first_day, last_day]).df()
+    rows_per_day = df["event_date"].astype(str).value_counts()
+    thin_days = sorted(rows_per_day[rows_per_day < config.min_rows_per_day].index)
+    if thin_days:
+        context.log.info(f"leaving out days with fewer than {config.min_rows_per_day} impressions: {thin_days}")
+        df = df[~df["event_date"].astype(str).isin(thin_days)]
     days = sorted(df["event_date"].astype(str).unique())
     if len(days) < 3:
         context.log.warning(f"only {len(days)} day(s) of training data ({days}); a time split needs at least 3 "
@@ -97,6 +105,8 @@ def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehou
         version, config.promotion_metric, higher_is_better=not lower_is_better,
         tolerance=config.promotion_tolerance, candidate_score=report.model[config.promotion_metric],
         score_fn=model_scorer(report.test_rows(df), config.promotion_metric),
+        must_beat=report.baselines.get("global_ctr", {}).get(config.promotion_metric),
+        must_beat_name="the global CTR on the same test days",
     )
     predictions = report.test_predictions
     rows = {"model": report.model, **report.baselines}
