@@ -17,8 +17,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_TABLES = (
     "raw.events", "raw.events_quarantine", "raw.annotations", "staging.stg_raw__events", "marts.fct_sessions",
     "marts.fct_impressions", "marts.fct_ctr_training", "marts.fct_daily_attention", "marts.fct_comments",
-    "marts.dim_users", "marts.dim_items", "marts.dim_ads",
+    "marts.dim_users", "marts.dim_items", "marts.dim_ads", "scores.ctr_scores", "scores.comment_sentiment",
+    "scores.sentiment_trends",
 )
+MODEL_REGISTRIES = ("ctr", "comment_classifier")
 
 
 def init_home(settings: Settings) -> Path:
@@ -40,8 +42,11 @@ def generate(settings: Settings, start: dt.date, days: int, events_per_day: int,
                          events_per_day=events_per_day, seed=seed, file_format=file_format)
 
 
-def run_daily_job(first: dt.date, last: dt.date, log_level: str = "WARNING"):
-    """Materialise every asset for landing days first..last as one run, recorded in the Dagster instance."""
+def run_daily_job(first: dt.date, last: dt.date, verbose: bool = False):
+    """Materialise every asset for landing days first..last as one run, recorded in the Dagster instance.
+    Unless verbose, dbt's console output goes to <home>/logs/ (the run's events are in the UI either way)."""
+    import contextlib
+
     import dagster as dg
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
@@ -49,16 +54,46 @@ def run_daily_job(first: dt.date, last: dt.date, log_level: str = "WARNING"):
 
     job = defs.resolve_job_def("attnflow_daily")
     tags = {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
-    with dg.DagsterInstance.get() as instance:
-        run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-        return job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=True)
+    run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}}
+    log_dir = load_settings().home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{first}-{last}.log"
+    with dg.DagsterInstance.get() as instance, open(log_path, "w") as log, \
+            (contextlib.nullcontext() if verbose else contextlib.redirect_stdout(log)):
+        result = job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=True)
+    if not verbose:
+        print(f"dbt output: {log_path}")
+    return result
 
 
-def table_counts(settings: Settings) -> dict[str, int]:
+def table_counts(settings: Settings) -> dict[str, int | None]:
+    """Rows per summary table; None for a table not built yet (e.g. scores before a model was promoted)."""
     import duckdb
 
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SUMMARY_TABLES}
+        existing = {f"{schema}.{name}" for schema, name in
+                    conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] if t in existing else None
+                for t in SUMMARY_TABLES}
+
+
+def model_summary(settings: Settings) -> list[str]:
+    """One line per model registry: versions and the serving one, or why there is none yet."""
+    from ml.registry import ModelRegistry
+
+    lines = []
+    for name in MODEL_REGISTRIES:
+        registry = ModelRegistry(settings.models_dir, name)
+        versions = registry.versions()
+        serving = registry.promoted_version()
+        if not versions:
+            status = "not trained yet (needs more days / annotations)"
+        elif serving is None:
+            status = f"{len(versions)} version(s), none promoted (see the asset's promotion_decision)"
+        else:
+            status = f"{len(versions)} version(s), serving {serving}"
+        lines.append(f"  {name:<20} {status}")
+    return lines
 
 
 def cmd_demo(args) -> int:
@@ -70,10 +105,12 @@ def cmd_demo(args) -> int:
     print(f"1/2 generating {args.days} days of synthetic logs ({first} .. {last}, ~{args.events_per_day} events/day)")
     generate(settings, first, args.days, args.events_per_day, args.seed, args.format)
     print("2/2 materialising every asset for those partitions (one run)")
-    result = run_daily_job(first, last, "DEBUG" if args.verbose else "WARNING")
+    result = run_daily_job(first, last, args.verbose)
     print(f"\nrun {result.run_id} {'succeeded' if result.success else 'FAILED'}; rows per table:")
     for table, count in table_counts(settings).items():
-        print(f"  {table:<32} {count:>10,}")
+        print(f"  {table:<32} {count:>10,}" if count is not None else f"  {table:<32} {'-':>10}")
+    print("models:")
+    print("\n".join(model_summary(settings)))
     print(f"\nDuckDB file: {settings.duckdb_path}\nOpen the UI:  attnflow dev   (then http://127.0.0.1:3000)")
     return 0 if result.success else 1
 
@@ -92,7 +129,7 @@ def cmd_run(args) -> int:
     init_home(settings)
     first = dt.date.fromisoformat(args.start)
     last = dt.date.fromisoformat(args.end or args.start)
-    result = run_daily_job(first, last, "DEBUG" if args.verbose else "WARNING")
+    result = run_daily_job(first, last, args.verbose)
     print(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'} for {first} .. {last}")
     return 0 if result.success else 1
 
@@ -114,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="generate a few days of synthetic logs and materialise everything")
-    demo.add_argument("--days", type=int, default=3)
+    demo.add_argument("--days", type=int, default=5)
     demo.add_argument("--end", help="last day (default: yesterday, UTC)")
     demo.add_argument("--events-per-day", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=7)

@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs.dbt.assets import dbt_daily_models, dbt_whole_table_models
 from orchestration.defs.ingest.assets import raw_annotations, raw_events
 from orchestration.defs.ingest.sensors import landing_sensor
+from orchestration.defs.models.comments import comment_classifier, comment_sentiment, sentiment_trends
 from orchestration.defs.models.ctr import ctr_model, ctr_monitoring, ctr_scores
 from orchestration.defs.ops.jobs import daily_job
 from orchestration.defs.ops.schedules import daily_schedule
@@ -13,7 +14,7 @@ from orchestration.defs.resources import build_resources
 
 defs = dg.Definitions(
     assets=[raw_events, raw_annotations, dbt_daily_models, dbt_whole_table_models,
-            ctr_model, ctr_scores, ctr_monitoring],
+            ctr_model, ctr_scores, ctr_monitoring, comment_classifier, comment_sentiment, sentiment_trends],
     jobs=[daily_job],
     schedules=[daily_schedule],
     sensors=[landing_sensor],

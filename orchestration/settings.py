@@ -27,6 +27,7 @@ class Settings:
     missing_partition: str
     lateness_days: int
     schedule_hour_utc: int
+    text_backbone: str | None = None  # local folder or hub id; None: the bundled all-MiniLM-L6-v2
 
     @property
     def events_dir(self) -> Path:
@@ -71,4 +72,5 @@ def load_settings() -> Settings:
         missing_partition=missing,
         lateness_days=int(os.environ.get("ATTNFLOW_LATENESS_DAYS", "1")),
         schedule_hour_utc=int(os.environ.get("ATTNFLOW_SCHEDULE_HOUR_UTC", "2")),
+        text_backbone=os.environ.get("ATTNFLOW_TEXT_BACKBONE") or None,
     )

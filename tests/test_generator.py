@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+import inspect
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -388,3 +389,21 @@ def test_cli_generates_days(tmp_path):
 def test_rejects_unknown_format(tmp_path):
     with pytest.raises(ValueError):
         generate_day(START, tmp_path / "l", tmp_path / "t", file_format="csv")
+
+
+def test_comments_on_sponsored_items_carry_their_campaign(parsed):
+    """About a fifth of the items are branded content; a comment on one names the sponsoring campaign."""
+    from ml.synthetic.world import SPONSORED_ITEM_SHARE
+
+    world = build_world(inspect.signature(generate_day).parameters["seed"].default, VOLUME)
+    sponsor = {f"i{i:05d}": (f"c{c:03d}" if c >= 0 else None) for i, c in enumerate(world.item_campaign.tolist())}
+    assert 0.5 * SPONSORED_ITEM_SHARE < np.mean(world.item_campaign >= 0) < 1.5 * SPONSORED_ITEM_SHARE
+    sponsored_items = np.flatnonzero(world.item_campaign >= 0)
+    topic_has_campaign = np.isin(world.item_topic[sponsored_items], world.campaign_topic)
+    same_topic = world.campaign_topic[world.item_campaign[sponsored_items]] == world.item_topic[sponsored_items]
+    assert np.array_equal(same_topic, topic_has_campaign)  # a campaign of the item's own topic when there is one
+    comments = [e for f in parsed.values() for e in f.distinct.values() if e["event_type"] == "comment"]
+    assert all(e.get("campaign_id") == sponsor[e["item_id"]] for e in comments)
+    assert 0 < sum(e.get("campaign_id") is not None for e in comments) < len(comments)
+    views = [e for f in parsed.values() for e in f.distinct.values() if e["event_type"] == "view"]
+    assert all(e.get("campaign_id") is None for e in views)

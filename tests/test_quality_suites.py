@@ -13,7 +13,8 @@ from orchestration.lib.gx_suites import (
 )
 
 SUITES = {"raw_events": ["raw_events"], "fct_ctr_training": ["marts", "fct_ctr_training"],
-          "fct_comments": ["marts", "fct_comments"], "ctr_scores": ["ctr_scores"]}
+          "fct_comments": ["marts", "fct_comments"], "ctr_scores": ["ctr_scores"],
+          "comment_sentiment": ["comment_sentiment"]}
 
 
 def write_suite(folder: Path, doc: dict) -> Path:

@@ -158,6 +158,7 @@ def simulate_sessions(world: World, rng: np.random.Generator, users: np.ndarray,
     sentiment = sentiment_from_score(opinion[rows])
     blocks.append(Events.build(len(rows), ts_ms=view_ts[rows] + dwell[rows] + typing[rows],
                                event_type=TYPE_CODE["comment"], item=item[rows], topic=topic[rows],
+                               campaign=world.item_campaign[item[rows]],
                                text=np.array(comment_texts(rnd, sentiment, topic[rows]), dtype=object),
                                sentiment=sentiment, **common(rows)))
 

@@ -25,6 +25,8 @@ DEVICE_WEIGHTS = (0.38, 0.44, 0.18)
 
 # Stream id that keeps the world's random numbers apart from the per-day streams.
 _WORLD_STREAM = 0x5EED
+_SPONSOR_STREAM = 0x5B0C  # its own stream, so adding sponsorship left every other draw as it was
+SPONSORED_ITEM_SHARE = 0.2
 
 
 @dataclass(eq=False)
@@ -48,6 +50,7 @@ class World:
     ad_appeal: np.ndarray  # true attractiveness of the creative (logit units)
     ad_appeal_estimate: np.ndarray  # the serving policy's noisy belief about the appeal
     campaign_topic: np.ndarray
+    item_campaign: np.ndarray  # the campaign sponsoring the item (branded content), -1 for organic items
     # Cumulative distributions turn "sample by weight" into one vectorised searchsorted.
     _activity_cdf: np.ndarray = field(init=False, repr=False)
     _interest_cdf: np.ndarray = field(init=False, repr=False)
@@ -132,6 +135,7 @@ class World:
             "topic": np.asarray(TOPICS)[self.item_topic],
             "quality": self.item_quality,
             "popularity": self.item_popularity,
+            "sponsor_campaign_id": [CAMPAIGN_ID_FORMAT % c if c >= 0 else None for c in self.item_campaign.tolist()],
         })
 
     def ads_table(self) -> pa.Table:
@@ -186,6 +190,7 @@ def build_world(seed: int, events_per_day: int) -> World:
     ad_campaign[:n_campaigns] = np.arange(n_campaigns)  # every campaign has an ad
     ad_appeal = (campaign_appeal[ad_campaign] + rng.normal(0.0, 0.35, size=n_ads)).astype(np.float32)
     ad_appeal_estimate = (ad_appeal + rng.normal(0.0, 0.3, size=n_ads)).astype(np.float32)
+    item_campaign = _sponsorships(np.random.default_rng([seed, _SPONSOR_STREAM]), item_topic, campaign_topic)
 
     return World(
         seed=seed,
@@ -205,7 +210,21 @@ def build_world(seed: int, events_per_day: int) -> World:
         ad_appeal=ad_appeal,
         ad_appeal_estimate=ad_appeal_estimate,
         campaign_topic=campaign_topic,
+        item_campaign=item_campaign,
     )
+
+
+def _sponsorships(rng: np.random.Generator, item_topic: np.ndarray, campaign_topic: np.ndarray) -> np.ndarray:
+    """Campaigns also sponsor content (branded posts): about SPONSORED_ITEM_SHARE of the items, each by a
+    campaign of its own topic when one exists. Comments on those items carry the campaign, which is how a brand
+    team follows the sentiment around its campaign."""
+    item_campaign = np.full(len(item_topic), -1, dtype=np.int32)
+    sponsored = np.flatnonzero(rng.random(len(item_topic)) < SPONSORED_ITEM_SHARE)
+    for item in sponsored:
+        same_topic = np.flatnonzero(campaign_topic == item_topic[item])
+        candidates = same_topic if len(same_topic) else np.arange(len(campaign_topic))
+        item_campaign[item] = rng.choice(candidates)
+    return item_campaign
 
 
 # printf-style patterns shared by Python (world tables) and DuckDB (event files), so ids always match.

@@ -174,6 +174,18 @@ class TextEvaluationReport:
         return "\n".join(lines)
 
 
+def majority_class_metrics(true_labels: Sequence[str], labels: Sequence[str]) -> dict:
+    """Metrics of always predicting the most common true label: the floor a classifier has to beat to have
+    learnt anything (its macro-F1 is the majority class's F1 over the number of classes present)."""
+    true_labels = list(true_labels)
+    if not true_labels:
+        raise ValueError("no rows to evaluate")
+    index = {label: i for i, label in enumerate(labels)}
+    y_true = [index[label] for label in true_labels]
+    majority = max(set(y_true), key=lambda i: (y_true.count(i), -i))
+    return classification_metrics(y_true, [majority] * len(y_true), list(labels))
+
+
 def truth_agreement(predictions: pd.DataFrame) -> dict | None:
     """Model, baseline and the annotations themselves against the true label, on the test rows."""
     if "truth" not in predictions or predictions["truth"].isna().all():

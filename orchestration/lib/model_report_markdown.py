@@ -48,3 +48,38 @@ def importance_table(importance: list[dict], top: int = 15) -> str:
     for row in importance[:top]:
         lines.append(f"| {row.get('feature')} | {_fmt(float(row.get('gain', 0.0)), 1)} |")
     return "\n".join(lines)
+
+
+def classification_table(parts: dict[str, dict[str, dict]], columns=("accuracy", "macro_f1")) -> str:
+    """Classifier metrics: one row per (part, model), e.g. {"test": {"model": {...}, "tfidf_logreg": {...}}}."""
+    lines = ["| part | model | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
+    for part, models in parts.items():
+        for name, metrics in models.items():
+            lines.append(f"| {part} | {name} | " + " | ".join(_fmt(metrics.get(c)) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def per_class_table(metrics: dict, labels: list[str]) -> str:
+    lines = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for label in labels:
+        row = metrics["per_class"][label]
+        lines.append(f"| {label} | {_fmt(row.get('precision'))} | {_fmt(row.get('recall'))} | "
+                     f"{_fmt(row.get('f1'))} | {row.get('support')} |")
+    return "\n".join(lines)
+
+
+def confusion_table(counts: list[list[int]], labels: list[str]) -> str:
+    """Rows: true label, columns: predicted label."""
+    lines = ["| true \\ predicted | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    lines += [f"| {label} | " + " | ".join(str(c) for c in row) + " |" for label, row in zip(labels, counts)]
+    return "\n".join(lines)
+
+
+def misclassified_table(predictions, predicted_column: str = "model", limit: int = 10, text_chars: int = 120) -> str:
+    """A sample of test rows the model got wrong (text cut short, pipes escaped for the table)."""
+    wrong = predictions[predictions["label"] != predictions[predicted_column]].head(limit)
+    lines = ["| text | label | predicted |", "|---|---|---|"]
+    for _, row in wrong.iterrows():
+        text = str(row["text"])[:text_chars].replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {text} | {row['label']} | {row[predicted_column]} |")
+    return "\n".join(lines)

@@ -9,11 +9,13 @@ select
     e.event_date,
     e.user_key,
     e.item_id,
+    e.campaign_id,
     e.topic as item_topic,
     e.text_masked as comment_text,
     length(e.text_masked) as text_length,
     len(string_split(trim(e.text_masked), ' ')) as word_count,
-    a.label
+    a.label,
+    a.annotated_at
 from {{ ref('stg_raw__events') }} as e
 left join {{ ref('stg_raw__comment_annotations') }} as a on a.comment_id = e.event_id
 where e.event_type = 'comment'

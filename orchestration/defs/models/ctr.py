@@ -14,7 +14,8 @@ import json
 import dagster as dg
 import pandas as pd
 
-from orchestration.defs.partitions import DUCKDB_WRITER_POOL, daily_partitions, single_run_backfill
+from orchestration.defs.models.conventions import daily_model_asset, model_asset, replace_event_days
+from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
 from orchestration.settings import load_settings
@@ -53,12 +54,10 @@ def _truth_for(days: list[str]) -> pd.DataFrame | None:
     return truth[truth["event_date"].astype(str).isin(set(days))]
 
 
-@dg.asset(
+@model_asset(
     deps=[TRAINING_TABLE],
     group_name=GROUP,
     kinds={"lightgbm", "python"},
-    owners=["team:ml"],
-    pool=DUCKDB_WRITER_POOL,
     output_required=False,
 )
 def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehouse: DuckDBWarehouse):
@@ -143,21 +142,10 @@ CREATE TABLE IF NOT EXISTS scores.ctr_scores (
 """
 
 
-def _score_window(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
-    """Event days to (re)score: the run's landing days and the day before, which late events can change."""
-    window = context.partition_time_window
-    lateness = dt.timedelta(days=load_settings().lateness_days)
-    return (window.start.date() - lateness, window.end.date() - dt.timedelta(days=1))
-
-
-@dg.asset(
+@daily_model_asset(
     deps=[TRAINING_TABLE, ctr_model],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
     group_name=GROUP,
     kinds={"lightgbm", "duckdb"},
-    owners=["team:ml"],
-    pool=DUCKDB_WRITER_POOL,
     output_required=False,
 )
 def ctr_scores(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
@@ -171,7 +159,7 @@ def ctr_scores(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
         context.log.warning("no promoted CTR model yet: nothing to score with")
         return
     model = CtrModel.load(served.path)
-    first, last = _score_window(context)
+    first, last = event_days_to_rescore(context)
     with warehouse.connect() as conn:
         rows = conn.execute("SELECT * FROM marts.fct_ctr_training WHERE event_date BETWEEN ? AND ?",
                             [first, last]).df()
@@ -181,10 +169,7 @@ def ctr_scores(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
             "p_click": model.predict(rows) if len(rows) else [], "is_clicked": rows["is_clicked"],
         })
         conn.execute(SCORES_DDL)
-        conn.execute("BEGIN TRANSACTION")
-        conn.execute("DELETE FROM scores.ctr_scores WHERE event_date BETWEEN ? AND ?", [first, last])
-        conn.execute("INSERT INTO scores.ctr_scores SELECT * FROM scored")
-        conn.execute("COMMIT")
+        replace_event_days(conn, "scores.ctr_scores", scored, first, last)
     yield dg.MaterializeResult(metadata={
         "dagster/row_count": len(scored),
         "model_version": served.version,
@@ -204,14 +189,10 @@ CREATE TABLE IF NOT EXISTS monitoring.ctr_daily (
 """
 
 
-@dg.asset(
+@daily_model_asset(
     deps=[ctr_scores],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
     group_name=GROUP,
     kinds={"duckdb"},
-    owners=["team:ml"],
-    pool=DUCKDB_WRITER_POOL,
     output_required=False,
     check_specs=[dg.AssetCheckSpec("ctr_drift_and_calibration", asset="ctr_monitoring",
                                    description=f"Warns when a feature's PSI against the training window exceeds "
@@ -230,7 +211,7 @@ def ctr_monitoring(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
         return
     spec = CtrModel.load(served.path).spec
     train_days = served.metadata["training_window"]["train"]
-    first, last = _score_window(context)
+    first, last = event_days_to_rescore(context)
     with warehouse.connect() as conn:
         reference = conn.execute(
             "SELECT * FROM marts.fct_ctr_training WHERE CAST(event_date AS VARCHAR) IN (SELECT unnest(?))",
@@ -250,10 +231,7 @@ def ctr_monitoring(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
         frame = pd.DataFrame(daily, columns=["event_date", "model_version", "rows", "predicted_ctr", "observed_ctr",
                                              "calibration_ratio", "max_psi", "max_psi_feature", "psi"])
         conn.execute(MONITORING_DDL)
-        conn.execute("BEGIN TRANSACTION")
-        conn.execute("DELETE FROM monitoring.ctr_daily WHERE event_date BETWEEN ? AND ?", [first, last])
-        conn.execute("INSERT INTO monitoring.ctr_daily SELECT * FROM frame")
-        conn.execute("COMMIT")
+        replace_event_days(conn, "monitoring.ctr_daily", frame, first, last)
 
     drifted = [r for r in daily if r["max_psi"] is not None and r["max_psi"] > PSI_WARN]
     miscalibrated = [r for r in daily

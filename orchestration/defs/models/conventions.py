@@ -1,0 +1,32 @@
+"""What every model asset shares: ownership, the DuckDB writer pool, daily partitioning with single-run backfills,
+and idempotent day-by-day writes. One place, so the CTR and comment assets cannot drift apart."""
+
+import dagster as dg
+
+from orchestration.defs.partitions import DUCKDB_WRITER_POOL, daily_partitions, single_run_backfill
+
+
+def model_asset(**kwargs):
+    """@dg.asset for a model-side asset: owned by the ML team, one DuckDB writer at a time."""
+    return dg.asset(owners=["team:ml"], pool=DUCKDB_WRITER_POOL, **kwargs)
+
+
+def daily_model_asset(**kwargs):
+    """model_asset partitioned by landing day; a backfill of a range is one run."""
+    return model_asset(partitions_def=daily_partitions, backfill_policy=single_run_backfill, **kwargs)
+
+
+def replace_event_days(conn, table: str, rows, first, last) -> None:
+    """Swap the rows of event days first..last in `table` for `rows` (a DataFrame, columns matched by name) in one
+    transaction: re-running a day gives the same rows, never duplicates, and a failure leaves the old rows."""
+    conn.register("_replacement_rows", rows)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"DELETE FROM {table} WHERE event_date BETWEEN ? AND ?", [first, last])
+        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _replacement_rows")
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.unregister("_replacement_rows")
