@@ -49,6 +49,7 @@ def bench_size(events: int, work: Path, seed: int) -> dict:
     size_mb = sum(f.stat().st_size for f in files) / 1e6
 
     pipeline = run_measured([str(BIN / "attnflow"), "run", "--start", DAY], env=env, cwd=REPO)
+    steps = step_seconds(home / "dagster")
     handwritten = run_measured(handwritten_command(files, work / f"handwritten-{events}.duckdb"), cwd=REPO)
     (work / f"handwritten-{events}.duckdb").unlink(missing_ok=True)
     shutil.rmtree(home, ignore_errors=True)
@@ -66,7 +67,24 @@ def bench_size(events: int, work: Path, seed: int) -> dict:
         "handwritten_events_per_s": round(lines / handwritten["wall_s"]),
         "handwritten_peak_rss_mib": round(handwritten["peak_rss_mib"]),
         "pipeline_over_handwritten": round(pipeline["wall_s"] / handwritten["wall_s"], 2),
+        "pipeline_step_s": steps,
     }
+
+
+def step_seconds(dagster_home: Path) -> dict[str, float]:
+    """Seconds per step of the (only) run recorded in the bench home's Dagster instance, slowest first: where
+    the time between landing files and marts goes (ingest, dbt, each quality check, the model assets)."""
+    code = ("import json, sys, dagster as dg\n"
+            "with dg.DagsterInstance.get() as instance:\n"
+            "    run = instance.get_runs(limit=1)[0]\n"
+            "    stats = instance.get_run_step_stats(run.run_id)\n"
+            "    print(json.dumps({s.step_key: s.end_time - s.start_time for s in stats\n"
+            "                      if s.start_time and s.end_time}))")
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+                         capture_output=True, text=True, check=True).stdout
+    steps = json.loads(out.strip().splitlines()[-1])
+    return {k: round(v, 2) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])}
 
 
 def main() -> None:
@@ -88,6 +106,9 @@ def main() -> None:
               f"({r['generator_peak_rss_mib']}) | {r['pipeline_s']} ({r['pipeline_events_per_s']:,}, "
               f"{r['pipeline_peak_rss_mib']}) | {r['handwritten_sql_s']} ({r['handwritten_events_per_s']:,}) | "
               f"{r['pipeline_over_handwritten']}x |")
+    for r in rows:
+        top = ", ".join(f"{k} {v}s" for k, v in list(r["pipeline_step_s"].items())[:6])
+        print(f"{r['log_lines']:,} events, slowest steps: {top}")
     write_results("pipeline_throughput", {"day": DAY, "sizes": rows})
 
 

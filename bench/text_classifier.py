@@ -20,7 +20,7 @@ same training, validation and inference rows):
 The machine may be shared: the loops run alternately (ours, Trainer, ours, ...) --repeats times and the best
 throughput of each is reported (interference only ever slows a run down); load averages go into the results.
 Trainer needs the `accelerate` package, which is not a project dependency: without it the Trainer side is
-skipped and the results say so (pip install accelerate to include it).
+skipped and the results say so (pip install -e ".[bench]" to include it).
 
 The defaults take ~2-4 minutes on 2 busy CPU cores. On a GPU (--device cuda) use more rows, e.g.
 --days 14 --events-per-day 200000 --train-rows 0 --epochs 1 --batch-size 32.

@@ -238,3 +238,33 @@ def test_ctr_labels_outside_0_1_stop_the_model_downstream(world):
     assert labels["unexpected_count"] == 5 and {s["value"] for s in labels["sample"]} <= {2, -1}
     assert not result.success and result.is_node_failed("quality_fct_ctr_training")
     assert materialised(result) == set()  # neither the model nor the scores ran
+
+
+def test_days_that_failed_a_blocking_check_stay_out_of_later_training(world):
+    """Runs after the corrupted-labels test: day 3's rows in the training mart still carry labels 2 and -1 (a
+    check stops its run, it does not delete data). A later CTR training over the window must leave that day out,
+    and every other day whose latest critical result failed, with the reason; the ledger keeps the history."""
+    from orchestration.defs.models.ctr import ctr_model
+    from orchestration.defs.resources import build_resources
+
+    home = world["home"]
+    ledger = query(home, "SELECT suite, batch, passed FROM quality.check_results WHERE severity = 'critical' "
+                         "AND suite IN ('raw_events', 'fct_ctr_training') ORDER BY checked_at")
+    latest = {(suite, batch): passed for suite, batch, passed in ledger}  # later results overwrite earlier ones
+    assert {b: p for (s, b), p in latest.items() if s == "raw_events"} == {
+        **{d.isoformat(): True for d in GOOD}, NULL_USERS.isoformat(): False, UNKNOWN_FLOOD.isoformat(): False,
+        THIN.isoformat(): False, LONG_DWELL.isoformat(): True}
+    assert latest[("fct_ctr_training", GOOD[-1].isoformat())] is False
+    assert query(home, "SELECT count(*) FROM marts.fct_ctr_training WHERE event_date = ? AND is_clicked NOT IN (0, 1)",
+                 [GOOD[-1]])[0][0] == 5
+
+    result = dg.materialize([ctr_model], resources=build_resources(), instance=dg.DagsterInstance.ephemeral())
+    [event] = result.get_asset_materialization_events()
+    meta = event.materialization.metadata
+    left_out = meta["left_out_days"].value
+    assert left_out[GOOD[-1].isoformat()] == "failed fct_ctr_training: label_is_binary"
+    assert left_out[NULL_USERS.isoformat()] == "failed raw_events: user_id_not_null"
+    assert left_out[UNKNOWN_FLOOD.isoformat()] == "failed raw_events: event_type_in_contract"
+    assert left_out[THIN.isoformat()] == "failed raw_events: row_count_in_critical_band"
+    trained_on = {day for days in meta["training_window"].value.values() for day in days}
+    assert trained_on == {GOOD[0].isoformat(), GOOD[1].isoformat(), LONG_DWELL.isoformat()}

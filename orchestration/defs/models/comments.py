@@ -18,12 +18,16 @@ from orchestration.defs.models.conventions import daily_model_asset, model_asset
 from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
+from orchestration.lib.quality_ledger import days_failing_critical
 from orchestration.settings import load_settings
 
 COMMENTS_TABLE = dg.AssetKey(["marts", "fct_comments"])
 REGISTRY_NAME = "comment_classifier"
 GROUP = "comment_model"
 GRAINS = {"item": "item_id", "campaign": "campaign_id"}
+# Suites whose failed critical result on a day keeps that day out of training (lib/quality_ledger.py); fct_comments
+# is checked whole in every run, so its failure already stops the classifier in that run.
+QUALITY_GATES = ["raw_events"]
 
 
 class CommentClassifierConfig(dg.Config):
@@ -104,6 +108,11 @@ def comment_classifier(context: dg.AssetExecutionContext, config: CommentClassif
             SELECT comment_id, event_date, user_key, comment_text, label, annotated_at
             FROM marts.fct_comments WHERE label IS NOT NULL AND event_date BETWEEN ? AND ?
             ORDER BY comment_id""", [first_day, last_day]).df()
+        failing = {day: why for day, why in days_failing_critical(conn, QUALITY_GATES).items()
+                   if first_day <= day <= last_day}
+    if failing:
+        context.log.warning(f"leaving days that failed a blocking check out of training: {failing}")
+        labelled = labelled[~pd.to_datetime(labelled["event_date"]).dt.date.isin(set(failing))]
     days = labelled["event_date"].nunique()
     if len(labelled) < config.min_labels or days < 3:
         context.log.warning(f"{len(labelled)} annotated comments on {days} day(s) in {first_day} .. {last_day}: "
@@ -150,6 +159,7 @@ def comment_classifier(context: dg.AssetExecutionContext, config: CommentClassif
         "backbone": report.backbone,
         "labels": report.labels,
         "new_annotations": new_labels,
+        "left_out_days": {str(day): f"failed {why}" for day, why in failing.items()},
         "training_window": {part: report.split.get(f"{part}_days") for part in ("train", "validation", "test")},
         "rows": report.split["rows"],
         "macro_f1": report.model["macro_f1"],

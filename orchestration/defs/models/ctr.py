@@ -18,9 +18,12 @@ from orchestration.defs.models.conventions import daily_model_asset, model_asset
 from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
+from orchestration.lib.quality_ledger import days_failing_critical
 from orchestration.settings import load_settings
 
 TRAINING_TABLE = dg.AssetKey(["marts", "fct_ctr_training"])
+# Suites whose failed critical result on a day keeps that day out of training (lib/quality_ledger.py).
+QUALITY_GATES = ["raw_events", "fct_ctr_training"]
 REGISTRY_NAME = "ctr"
 GROUP = "ctr_model"
 PSI_WARN = 0.25
@@ -76,11 +79,14 @@ def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehou
         first_day = last_day - dt.timedelta(days=config.window_days - 1)
         df = conn.execute("SELECT * FROM marts.fct_ctr_training WHERE event_date BETWEEN ? AND ?",
                           [first_day, last_day]).df()
+        failing = days_failing_critical(conn, QUALITY_GATES)
+    left_out = {str(day): f"failed {why}" for day, why in failing.items() if first_day <= day <= last_day}
     rows_per_day = df["event_date"].astype(str).value_counts()
-    thin_days = sorted(rows_per_day[rows_per_day < config.min_rows_per_day].index)
-    if thin_days:
-        context.log.info(f"leaving out days with fewer than {config.min_rows_per_day} impressions: {thin_days}")
-        df = df[~df["event_date"].astype(str).isin(thin_days)]
+    left_out.update({day: f"only {n} impressions (min_rows_per_day {config.min_rows_per_day})"
+                     for day, n in rows_per_day.items() if n < config.min_rows_per_day and day not in left_out})
+    if left_out:
+        context.log.warning(f"leaving days out of training: {left_out}")
+        df = df[~df["event_date"].astype(str).isin(set(left_out))]
     days = sorted(df["event_date"].astype(str).unique())
     if len(days) < 3:
         context.log.warning(f"only {len(days)} day(s) of training data ({days}); a time split needs at least 3 "
@@ -118,6 +124,7 @@ def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehou
         "serving_version": registry.promoted_version(),
         "training_window": {k: report.split[f"{k}_periods"] for k in ("train", "validation", "test")},
         "rows": report.split["rows"],
+        "left_out_days": left_out,
         "test_metrics": dg.MetadataValue.md(md.metrics_table(rows)),
         "calibration": dg.MetadataValue.md(md.reliability_table(report.model["reliability"])),
         "roc_curve": dg.MetadataValue.md(md.roc_table(predictions["label"], predictions["model"])),

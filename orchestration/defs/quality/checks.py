@@ -14,6 +14,9 @@ still sees the run's partitions (``context.partition_keys``: one day, or every d
 partition column is validated once per day of the run, with that day's suite parameters. Executed outside a
 partitioned run (e.g. "Execute check" in the UI), it validates the newest day present. A suite without a partition
 column (``fct_comments``) validates the whole table.
+
+Every result is also appended to the quality ledger (``quality.check_results``, see lib/quality_ledger.py), which
+the training assets read to leave out days whose latest critical result failed.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
@@ -28,6 +31,7 @@ import dagster as dg
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib.gx_suites import EXPECTATIONS_DIR, SuiteFile, read_suite_files
+from orchestration.lib.quality_ledger import record
 from orchestration.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -119,6 +123,10 @@ def build_suite_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
         validations = [runner.validate(suite, df, params, batch=day.isoformat() if day else "all")
                        for day, df, params in batches]
         docs_index = runner.build_docs() if docs else None
+        with warehouse.connect() as conn:  # the ledger: later runs leave days that failed out of training
+            record(conn, suite.name, context.run.run_id,
+                   [(v.batch, severity, sorted({o.name for o in v.failed(severity)}), v.rows)
+                    for v in validations for severity in severities])
 
         selected = {key.name for key in context.selected_asset_check_keys}
         for severity in severities:
