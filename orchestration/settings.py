@@ -28,6 +28,12 @@ class Settings:
     lateness_days: int
     schedule_hour_utc: int
     text_backbone: str | None = None  # local folder or hub id; None: the bundled all-MiniLM-L6-v2
+    alert_webhook_url: str | None = None  # failed runs are POSTed here too; None: only the alerts file
+
+    @property
+    def alerts_file(self) -> Path:
+        """Where the run-failure sensor appends one JSON line per failed run."""
+        return self.reports_dir / "alerts.jsonl"
 
     @property
     def events_dir(self) -> Path:
@@ -73,4 +79,5 @@ def load_settings() -> Settings:
         lateness_days=int(os.environ.get("ATTNFLOW_LATENESS_DAYS", "1")),
         schedule_hour_utc=int(os.environ.get("ATTNFLOW_SCHEDULE_HOUR_UTC", "2")),
         text_backbone=os.environ.get("ATTNFLOW_TEXT_BACKBONE") or None,
+        alert_webhook_url=os.environ.get("ATTNFLOW_ALERT_WEBHOOK_URL") or None,
     )

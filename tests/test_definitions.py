@@ -79,3 +79,29 @@ def test_instance_settings_allow_one_duckdb_writer(attnflow_home, monkeypatch):
     job = defs.resolve_job_def("attnflow_daily")
     assert job.tags.get("attnflow/duckdb_writer") == "true"
     assert {assets.node_def.pool for assets in defs.assets} == {"duckdb_writer"}  # every DuckDB writer
+
+
+def test_daily_schedule_ticks_at_the_configured_hour_and_crosses_month_ends():
+    schedule = defs.resolve_schedule_def("attnflow_daily_schedule")
+    assert schedule.job_name == "attnflow_daily"
+    assert schedule.cron_schedule == "0 2 * * *"  # ATTNFLOW_SCHEDULE_HOUR_UTC's default, in UTC
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC))
+    assert [r.partition_key for r in schedule.evaluate_tick(context).run_requests] == ["2026-02-28"]
+
+
+def test_landing_sensor_waits_until_the_landing_day_is_over(attnflow_home):
+    from dagster._core.test_utils import freeze_time
+
+    today = attnflow_home / "landing" / "events" / "dt=2026-03-05"
+    today.mkdir(parents=True)
+    (today / "part-0.jsonl").write_text('{"x": 1}\n')
+    sensor, repo = defs.resolve_sensor_def("landing_sensor"), defs.get_repository_def()
+    with dg.instance_for_test() as instance:
+        with freeze_time(dt.datetime(2026, 3, 5, 18, 0, tzinfo=dt.UTC)):  # files of a day still landing
+            during = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, repository_def=repo))
+        assert during.run_requests == []
+        (today / "part-1.jsonl").write_text('{"x": 2}\n')  # the rest of the day arrives
+        with freeze_time(dt.datetime(2026, 3, 6, 0, 30, tzinfo=dt.UTC)):
+            after = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=during.cursor,
+                                                                 repository_def=repo))
+        assert [r.partition_key for r in after.run_requests] == ["2026-03-05"]  # once, with all its files

@@ -230,3 +230,18 @@ def test_data_docs_are_built_into_the_reports_folder_and_accumulate(tmp_path):
         path = Path(page.removeprefix("file://"))
         assert path.is_file() and path.is_relative_to(reports / "data_docs")
         assert path.relative_to(reports / "data_docs").as_posix() in html  # both runs listed
+
+
+def test_batches_get_dtypes_great_expectations_compares_vectorised():
+    """DuckDB hands back datetime64[us] and nullable Int64; GE's range checks would call Python per value."""
+    import numpy as np
+    import pandas as pd
+
+    from orchestration.lib.gx_data import vectorisable
+
+    df = pd.DataFrame({"ts": pd.Series(pd.to_datetime(["2026-03-01 10:00", None])).astype("datetime64[us]"),
+                       "dwell": pd.array([12, None], dtype="Int64"), "name": ["a", None]})
+    out = vectorisable(df)
+    assert str(out["ts"].dtype) == "datetime64[ns]" and out["ts"].iloc[0] == pd.Timestamp("2026-03-01 10:00")
+    assert out["dwell"].dtype == np.float64 and out["dwell"].iloc[0] == 12 and np.isnan(out["dwell"].iloc[1])
+    assert out["name"].tolist() == ["a", None]

@@ -77,7 +77,20 @@ def read_batch(conn: duckdb.DuckDBPyConnection, suite: SuiteFile, day: dt.date |
         params.append(day)
     if suite.binding.row_id_columns:  # deterministic samples of offending rows
         sql += " ORDER BY " + ", ".join(_quote(c) for c in suite.binding.row_id_columns)
-    return conn.execute(sql, params).df()
+    return vectorisable(conn.execute(sql, params).df())
+
+
+def vectorisable(df: pd.DataFrame) -> pd.DataFrame:
+    """Dtypes Great Expectations' pandas engine compares vectorised. Its range expectations fall back to a Python
+    call per value for anything but int/float and datetime64[ns] columns (DuckDB returns datetime64[us] and
+    nullable Int64): 80 s instead of 1 s on a 10M-row day. Nullable integers become float64 (NaN for NULL, exact
+    below 2**53), timestamps nanoseconds."""
+    for name, dtype in df.dtypes.items():
+        if pd.api.types.is_datetime64_any_dtype(dtype) and not isinstance(dtype, pd.DatetimeTZDtype):
+            df[name] = df[name].astype("datetime64[ns]")
+        elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(dtype):
+            df[name] = df[name].astype("float64")
+    return df
 
 
 def rows_per_day(conn: duckdb.DuckDBPyConnection, suite: SuiteFile, first: dt.date,

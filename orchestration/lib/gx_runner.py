@@ -196,7 +196,11 @@ class GxRunner:
     def __init__(self, reports_dir: Path | None = None, run_name: str | None = None,
                  suites_dir: Path = EXPECTATIONS_DIR) -> None:
         import great_expectations as gx
+        from great_expectations.execution_engine import pandas_execution_engine
 
+        # GE fingerprints every in-memory batch under 1 GB (shallow) with pd.util.hash_pandas_object, only to store
+        # it as a batch marker: 16 s of a 10M-row day's validation. Never hash.
+        pandas_execution_engine.HASH_THRESHOLD = 0
         self._gx = gx
         self.docs_dir = Path(reports_dir) / "data_docs" if reports_dir else None
         results_dir = Path(reports_dir) / "gx_validation_results" if reports_dir else None
