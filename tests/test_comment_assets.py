@@ -6,6 +6,7 @@ and scoring in that run."""
 import datetime as dt
 import json
 import random
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -69,6 +70,10 @@ def test_classifier_is_fine_tuned_registered_and_promoted(scenario):
     assert meta["macro_f1"].value > 0.6  # three classes: chance is ~0.33
     assert meta["agreement_with_true_sentiment"].value > 0.7
     assert "| negative |" in meta["confusion_matrix"].value
+    for chart in ("confusion_matrix", "per_class_f1"):
+        png = Path(meta[f"{chart}_chart"].value)
+        assert png.parent == (home / "models" / "comment_classifier" / "v0001" / "charts").resolve()
+        assert png.read_bytes()[:4] == b"\x89PNG" and f"![{chart}](data:image/png;base64," in meta["charts"].value
     stored = json.loads((home / "models" / "comment_classifier" / "v0001" / "metadata.json").read_text())
     assert stored["labels"] == ["negative", "neutral", "positive"]
     assert stored["backbone"].endswith("all-MiniLM-L6-v2") and stored["labelled_through"]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,11 @@ def test_model_is_trained_registered_and_promoted(trained):
     stored = json.loads((registry / "v0001" / "metadata.json").read_text())
     assert stored["training_window"]["test"] == [str(FIRST + dt.timedelta(days=DAYS - 1))]
     assert stored["metrics"]["auc"] == pytest.approx(meta["auc"].value)
+    # evaluation charts: PNGs in the registered version's folder, linked by path and shown inline as Markdown
+    for chart in ("roc", "reliability", "feature_importance"):
+        png = Path(meta[f"{chart}_chart"].value)
+        assert png.parent == (registry / "v0001" / "charts").resolve() and png.read_bytes()[:4] == b"\x89PNG"
+        assert f"![{chart}](data:image/png;base64," in meta["charts"].value
     # the second run retrains on the same window and records its promotion decision against v0001
     second = materialized(second_run, "ctr_model")[0].materialization.metadata
     assert second["version"].value == "v0002"

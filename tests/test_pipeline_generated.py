@@ -162,3 +162,14 @@ def test_point_in_time_features_use_no_data_from_the_day_or_later(scenario):
     earliest = [r for r in rows if r[1] == DAYS[0] - dt.timedelta(days=1)]  # late events of Feb 28
     assert earliest and all(n == 0 for _u, _d, n, _c in earliest)  # nothing exists before them
     assert any(n > 0 for _u, d, n, _c in rows if d == DAYS[-1])  # later days do see history
+
+
+def test_comment_model_waits_for_enough_annotations(scenario):
+    """Three small days hold a few dozen labels: the classifier is skipped (not trained on too little), so no
+    version is registered and nothing is scored, while the run still succeeds."""
+    home = scenario["singles"]
+    labels = query(home, "SELECT count(*) FROM marts.fct_comments WHERE label IS NOT NULL")[0][0]
+    assert 0 < labels < 300  # the default min_labels
+    registry = home / "models" / "comment_classifier"
+    assert not registry.exists() or not [p for p in registry.iterdir() if p.name.startswith("v")]
+    assert query(home, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'comment_sentiment'")[0][0] == 0

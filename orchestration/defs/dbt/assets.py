@@ -1,12 +1,15 @@
 """dbt models as Dagster assets: incremental models are daily-partitioned, whole-table models are not.
 
 One @dbt_assets per partitions definition (mixing them in one multi-asset breaks). Both run ``dbt build``, so
-each model's dbt tests run right after it and arrive as asset checks.
+each model's dbt tests run right after it and arrive as asset checks. When a run asks for reports
+(ATTNFLOW_DATA_DOCS=1 or tag attnflow/data_docs=true), the dbt docs site is built after the build and linked
+from each materialisation (docs.py).
 """
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.defs.dbt.docs import stream_with_docs
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.dbt.translator import AttnflowDbtTranslator
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, daily_partitions, single_run_backfill
@@ -29,7 +32,8 @@ def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Incremental staging/intermediate/mart models for the run's landing-day window (one dbt call per range)."""
     export_dbt_env()
     window = context.partition_time_window
-    yield from dbt.cli(["build", *dbt_vars_arg(window.start, window.end)], context=context).stream()
+    yield from stream_with_docs(
+        context, dbt, dbt.cli(["build", *dbt_vars_arg(window.start, window.end)], context=context).stream())
 
 
 @dbt_assets(
@@ -42,4 +46,4 @@ def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 def dbt_whole_table_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Profiles, dimensions and comment labels, rebuilt from all history on each run."""
     export_dbt_env()
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from stream_with_docs(context, dbt, dbt.cli(["build"], context=context).stream())

@@ -14,7 +14,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from orchestration.defs.models.conventions import daily_model_asset, model_asset, replace_event_days
+from orchestration.defs.models.conventions import chart_metadata, daily_model_asset, model_asset, replace_event_days
 from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
@@ -175,7 +175,21 @@ def comment_classifier(context: dg.AssetExecutionContext, config: CommentClassif
     }
     if report.truth_agreement and report.truth_agreement.get("model"):
         result["agreement_with_true_sentiment"] = report.truth_agreement["model"]["accuracy"]
+    result.update(chart_metadata(context, lambda: _charts(report, registry.get(version).path / "charts")))
     yield dg.MaterializeResult(metadata=result)
+
+
+def _charts(report, folder):
+    """Confusion-matrix heatmap and F1 per class (model next to the TF-IDF baseline) on the test rows, as PNGs."""
+    from orchestration.lib import model_charts as charts
+
+    f1 = {name: {label: metrics["per_class"][label]["f1"] for label in report.labels}
+          for name, metrics in report.test.items() if "per_class" in metrics}
+    return {
+        "confusion_matrix": charts.confusion_chart(report.model["confusion_matrix"]["counts"], report.labels,
+                                                   folder / "confusion_matrix.png"),
+        "per_class_f1": charts.per_class_f1_chart(f1, report.labels, folder / "per_class_f1.png"),
+    }
 
 
 SENTIMENT_DDL = """

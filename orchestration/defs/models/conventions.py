@@ -1,6 +1,9 @@
 """What every model asset shares: ownership, the DuckDB writer pool, daily partitioning with single-run backfills,
 and idempotent day-by-day writes. One place, so the CTR and comment assets cannot drift apart."""
 
+from collections.abc import Callable
+from pathlib import Path
+
 import dagster as dg
 
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, daily_partitions, single_run_backfill
@@ -14,6 +17,22 @@ def model_asset(**kwargs):
 def daily_model_asset(**kwargs):
     """model_asset partitioned by landing day; a backfill of a range is one run."""
     return model_asset(partitions_def=daily_partitions, backfill_policy=single_run_backfill, **kwargs)
+
+
+def chart_metadata(context: dg.AssetExecutionContext, render: Callable[[], dict[str, Path]]) -> dict:
+    """Metadata for the model's evaluation charts: a path entry per PNG (`<name>_chart`) and one Markdown entry
+    (`charts`) embedding them all, so the UI shows them inline. ``render`` writes the PNGs (into the registered
+    version's folder) and returns them by name. A chart that fails to render is logged, never fails the asset:
+    the version is registered (and maybe promoted) by then."""
+    from orchestration.lib.model_charts import markdown_images
+
+    try:
+        paths = render()
+    except Exception as exc:  # noqa: BLE001 (a report must not fail a trained, registered model)
+        context.log.warning(f"model charts not rendered: {exc!r}")
+        return {}
+    return {**{f"{name}_chart": dg.MetadataValue.path(str(path)) for name, path in paths.items()},
+            "charts": dg.MetadataValue.md(markdown_images(paths))}
 
 
 def replace_event_days(conn, table: str, rows, first, last) -> None:

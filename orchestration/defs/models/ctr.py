@@ -14,7 +14,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from orchestration.defs.models.conventions import daily_model_asset, model_asset, replace_event_days
+from orchestration.defs.models.conventions import chart_metadata, daily_model_asset, model_asset, replace_event_days
 from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
@@ -136,8 +136,23 @@ def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehou
     }
     if report.oracle:
         metadata["fraction_of_oracle_gap_closed"] = report.oracle["fraction_of_gap_closed"]
+    metadata.update(chart_metadata(context, lambda: _charts(report, registry.get(version).path / "charts")))
     context.log.info("\n" + report.metrics_table())
     yield dg.MaterializeResult(metadata=metadata)
+
+
+def _charts(report, folder):
+    """ROC curves (model and baselines), reliability diagram and gain importance of a trained model, as PNGs."""
+    from orchestration.lib import model_charts as charts
+
+    predictions = report.test_predictions
+    scorers = [name for name in ("model", *report.baselines) if name in predictions]
+    return {
+        "roc": charts.roc_chart(predictions["label"], {name: predictions[name] for name in scorers},
+                                folder / "roc.png"),
+        "reliability": charts.reliability_chart(report.model["reliability"], folder / "reliability.png"),
+        "feature_importance": charts.importance_chart(report.feature_importance, folder / "feature_importance.png"),
+    }
 
 
 SCORES_DDL = """

@@ -22,23 +22,20 @@ the training assets read to leave out days whose latest critical result failed.
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
 import datetime as dt
 import logging
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
 
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL
 from orchestration.defs.resources import DuckDBWarehouse
+from orchestration.lib.docs_switch import data_docs_requested
 from orchestration.lib.gx_suites import EXPECTATIONS_DIR, SuiteFile, read_suite_files
 from orchestration.lib.quality_ledger import record
 from orchestration.settings import load_settings
 
 log = logging.getLogger(__name__)
 
-DATA_DOCS_ENV = "ATTNFLOW_DATA_DOCS"
-DATA_DOCS_TAG = "attnflow/data_docs"
-_TRUE = {"1", "true", "yes", "on"}
 _CHECK_SUFFIX = {"critical": "critical", "warning": "warnings"}
 _SEVERITY = {"critical": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN}
 REPO = Path(__file__).resolve().parents[3]
@@ -46,12 +43,6 @@ REPO = Path(__file__).resolve().parents[3]
 
 def check_name(suite: str, severity: str) -> str:
     return f"{suite}_{_CHECK_SUFFIX[severity]}"
-
-
-def data_docs_requested(run_tags: Mapping[str, str]) -> bool:
-    """Data Docs are built when ATTNFLOW_DATA_DOCS is set to a true value, or the run has tag attnflow/data_docs."""
-    return (os.environ.get(DATA_DOCS_ENV, "").strip().lower() in _TRUE
-            or str(run_tags.get(DATA_DOCS_TAG, "")).strip().lower() in _TRUE)
 
 
 def run_days(context: dg.AssetCheckExecutionContext) -> list[dt.date] | None:
