@@ -50,6 +50,7 @@ def bench_size(events: int, work: Path, seed: int) -> dict:
 
     pipeline = run_measured([str(BIN / "attnflow"), "run", "--start", DAY], env=env, cwd=REPO)
     steps = step_seconds(home / "dagster")
+    models = dbt_model_seconds(home / "dbt_runs")
     handwritten = run_measured(handwritten_command(files, work / f"handwritten-{events}.duckdb"), cwd=REPO)
     (work / f"handwritten-{events}.duckdb").unlink(missing_ok=True)
     shutil.rmtree(home, ignore_errors=True)
@@ -68,7 +69,17 @@ def bench_size(events: int, work: Path, seed: int) -> dict:
         "handwritten_peak_rss_mib": round(handwritten["peak_rss_mib"]),
         "pipeline_over_handwritten": round(pipeline["wall_s"] / handwritten["wall_s"], 2),
         "pipeline_step_s": steps,
+        "dbt_model_s": models,
     }
+
+
+def dbt_model_seconds(dbt_runs: Path) -> dict[str, float]:
+    """Seconds per dbt model and test of the run (run_results.json of each invocation), slowest first."""
+    times = {}
+    for results in dbt_runs.glob("*/run_results.json"):
+        for node in json.loads(results.read_text())["results"]:
+            times[node["unique_id"].split(".", 2)[-1]] = round(node["execution_time"], 2)
+    return dict(sorted(times.items(), key=lambda kv: -kv[1]))
 
 
 def step_seconds(dagster_home: Path) -> dict[str, float]:
@@ -109,6 +120,8 @@ def main() -> None:
     for r in rows:
         top = ", ".join(f"{k} {v}s" for k, v in list(r["pipeline_step_s"].items())[:6])
         print(f"{r['log_lines']:,} events, slowest steps: {top}")
+        top_models = ", ".join(f"{k} {v}s" for k, v in list(r["dbt_model_s"].items())[:6])
+        print(f"{r['log_lines']:,} events, slowest dbt nodes: {top_models}")
     write_results("pipeline_throughput", {"day": DAY, "sizes": rows})
 
 

@@ -173,3 +173,12 @@ def test_comment_model_waits_for_enough_annotations(scenario):
     registry = home / "models" / "comment_classifier"
     assert not registry.exists() or not [p for p in registry.iterdir() if p.name.startswith("v")]
     assert query(home, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'comment_sentiment'")[0][0] == 0
+
+
+def test_dbt_artifacts_are_kept_in_the_home_folder(scenario):
+    """Each dbt invocation of the runs left its run_results.json under <home>/dbt_runs/, named by asset and run."""
+    runs = sorted((scenario["singles"] / "dbt_runs").iterdir())
+    names = {p.name.split("-")[0] for p in runs}
+    assert names == {"dbt_daily_models", "dbt_whole_table_models"}
+    assert len(runs) == 2 * 4  # three single-day runs and the re-run, two dbt invocations each
+    assert all((p / "run_results.json").is_file() for p in runs)

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.docs import stream_with_docs
+from orchestration.defs.dbt.invocations import invocation_target_path
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.dbt.translator import AttnflowDbtTranslator
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, daily_partitions, single_run_backfill
@@ -33,7 +34,8 @@ def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     export_dbt_env()
     window = context.partition_time_window
     yield from stream_with_docs(
-        context, dbt, dbt.cli(["build", *dbt_vars_arg(window.start, window.end)], context=context).stream())
+        context, dbt, dbt.cli(["build", *dbt_vars_arg(window.start, window.end)], context=context,
+                              target_path=invocation_target_path(context)).stream())
 
 
 @dbt_assets(
@@ -46,4 +48,5 @@ def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 def dbt_whole_table_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Profiles, dimensions and comment labels, rebuilt from all history on each run."""
     export_dbt_env()
-    yield from stream_with_docs(context, dbt, dbt.cli(["build"], context=context).stream())
+    yield from stream_with_docs(context, dbt, dbt.cli(["build"], context=context,
+                                                      target_path=invocation_target_path(context)).stream())
