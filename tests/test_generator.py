@@ -372,7 +372,7 @@ def test_cli_generates_days(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "ml.synthetic", "--landing", str(tmp_path / "l"), "--truth", str(tmp_path / "t"),
          "--start", "2026-03-01", "--days", "2", "--events-per-day", "3000", "--seed", "7", "--format", "jsonl.gz"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("2026-03-0") == 2
