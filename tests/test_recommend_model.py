@@ -51,6 +51,14 @@ def test_metrics_match_a_hand_computed_example():
     assert m["popularity_bias"] == pytest.approx(2 / 5)  # item 2 fills 2 of the 5 filled slots
 
 
+def test_metrics_of_no_users_or_empty_lists_are_defined():
+    relevant = sp.csr_matrix(np.array([[0, 1], [1, 0]]))
+    none = ranking_metrics(np.zeros((0, 3), dtype=int), relevant[np.array([], dtype=int)], np.array([0]), 2)
+    assert none["users"] == 0 and np.isnan(none["recall@3"]) and none["coverage"] == 0.0
+    empty = ranking_metrics(np.full((2, 3), -1), relevant, np.array([0]), 2)
+    assert empty["users"] == 2 and empty["recall@3"] == 0.0 and empty["popularity_bias"] == 0.0
+
+
 def test_top_k_excludes_seen_items_and_pads_short_lists():
     scores = np.array([[0.9, 0.8, 0.7, 0.1], [0.5, 0.5, 0.2, 0.4]])
     seen = sp.csr_matrix(np.array([[1, 0, 1, 1], [0, 0, 0, 0]]))

@@ -15,6 +15,8 @@ import scipy.sparse as sp
 def hit_matrix(positions: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
     """(users, K) booleans: is the item at each rank relevant to that user (padding -1 never is)."""
     filled = positions >= 0
+    if not filled.any():  # no lists (e.g. no cold users): sparse fancy indexing cannot take empty indices
+        return np.zeros(positions.shape, dtype=bool)
     rows = np.repeat(np.arange(len(positions)), positions.shape[1]).reshape(positions.shape)
     looked_up = np.asarray(relevant[rows[filled], positions[filled]]).ravel() > 0
     hits = np.zeros(positions.shape, dtype=bool)
