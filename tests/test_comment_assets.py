@@ -118,8 +118,13 @@ def test_rerunning_a_day_keeps_the_model_and_replaces_its_scores(scenario):
     assert len(kept) == 1 and kept[0]["retrained"].value is False and "keeping it" in kept[0]["reason"].value
     # ... and the day is scored again all the same (a model asset that emits nothing would skip scoring).
     assert len(materialized(rerun, "comment_sentiment")) == 1
-    assert query(home, "SELECT * FROM scores.comment_sentiment ORDER BY comment_id") == \
-        scenario["scores_before_rerun"]
+    after = query(home, "SELECT * FROM scores.comment_sentiment ORDER BY comment_id")
+    before = scenario["scores_before_rerun"]
+    # Same rows, ids, model and labels. Probabilities agree to float noise only: the re-run batches the day's
+    # comments with different neighbours, so the matrix products sum in a different order (differences ~1e-8).
+    assert [row[:6] for row in after] == [row[:6] for row in before]
+    assert np.allclose([row[6] for row in after if row[6] is not None],
+                       [row[6] for row in before if row[6] is not None], rtol=0, atol=1e-6)
     assert query(home, "SELECT count(*) - count(DISTINCT (event_date, grain, key, label)) "
                        "FROM scores.sentiment_trends")[0][0] == 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .interactions import Index, user_item_matrix
@@ -62,7 +63,7 @@ def evaluate_recommender(recommender: Recommender, split: TimeSplit, oracle: Ora
                  "fallback (cold users)": metrics(ranking.positions, np.flatnonzero(~warm))}
     return {"rankers": results, "model_by_reason": by_reason,
             "test_users": len(users), "cold_test_users": int((~warm).sum()),
-            "new_test_users": int((~np.isin(users.keys, split.train["user"].unique())).sum())}
+            "new_test_users": int((~pd.Index(users.keys).isin(split.train["user"].unique())).sum())}
 
 
 def relevant_items(split: TimeSplit, users: Index, items: Index) -> sp.csr_matrix:

@@ -42,7 +42,7 @@ def ranking_metrics(positions: np.ndarray, relevant: sp.csr_matrix, popular_item
         f"ndcg@{k}": _mean((hits * discounts).sum(axis=1) / ideal),
         f"map@{k}": _mean((precision_at * hits).sum(axis=1) / np.minimum(n_rel, k)),
         "coverage": float(len(np.unique(filled)) / n_catalogue) if n_catalogue else 0.0,
-        "popularity_bias": float(np.isin(filled, popular_items).mean()) if len(filled) else 0.0,
+        "popularity_bias": float(_mask(popular_items, n_catalogue)[filled].mean()) if len(filled) else 0.0,
     }
 
 
@@ -50,6 +50,12 @@ def top_share_items(popularity: np.ndarray, share: float = 0.01) -> np.ndarray:
     """Positions of the `share` most popular items (at least one)."""
     n = max(1, int(round(len(popularity) * share)))
     return np.argsort(-popularity, kind="stable")[:n]
+
+
+def _mask(positions: np.ndarray, size: int) -> np.ndarray:
+    mask = np.zeros(size, dtype=bool)
+    mask[positions] = True
+    return mask
 
 
 def _mean(values: np.ndarray) -> float:

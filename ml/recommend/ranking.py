@@ -11,16 +11,18 @@ BATCH_USERS = 1024
 
 
 def top_k(scores: np.ndarray, k: int, seen: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Positions and scores of each row's k best items, best first. Items in `seen` (same rows) are excluded;
-    where fewer than k items remain, the row is padded with position -1 and score -inf."""
-    scores = np.array(scores, dtype=np.float64, copy=True)
+    """Positions and scores of each row's k best items, best first (equal scores: lower position first). Items in
+    `seen` (same rows) are excluded; where fewer than k items remain, the row is padded with position -1 and score
+    -inf. torch.topk does the selection: several times faster than numpy's argpartition on wide rows."""
+    import torch
+
+    scores = np.array(scores, dtype=np.float32, copy=True)
     if seen is not None and seen.nnz:
         rows, cols = seen.nonzero()
         scores[rows, cols] = -np.inf
     k_eff = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k_eff - 1, axis=1)[:, :k_eff] if k_eff else np.zeros((len(scores), 0), int)
-    part_scores = np.take_along_axis(scores, part, axis=1)
-    # Sort the k candidates by score, ties by item position, so lists are deterministic.
+    values, picked = torch.topk(torch.from_numpy(scores), k_eff, dim=1, largest=True, sorted=False)
+    part, part_scores = picked.numpy().astype(np.int64), values.numpy().astype(np.float64)
     order = np.lexsort((part, -part_scores), axis=1)
     positions = np.take_along_axis(part, order, axis=1)
     best = np.take_along_axis(part_scores, order, axis=1)
@@ -29,7 +31,7 @@ def top_k(scores: np.ndarray, k: int, seen: sp.csr_matrix | None = None) -> tupl
         pad = k - k_eff
         positions = np.hstack([positions, np.full((len(scores), pad), -1)])
         best = np.hstack([best, np.full((len(scores), pad), -np.inf)])
-    return positions.astype(np.int64), best
+    return positions, best
 
 
 def rank_in_batches(score_rows: Callable[[np.ndarray], np.ndarray], n_users: int, k: int,
