@@ -25,9 +25,13 @@ BIN = Path(sys.executable).parent
 DAY = "2026-03-02"
 
 
-def handwritten_command(files: list[Path], database: Path) -> list[str]:
+def handwritten_command(files: list[Path], annotations: list[Path], database: Path) -> list[str]:
+    def sql_list(paths: list[Path]) -> str:
+        return "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+
     sql = (REPO / "bench" / "handwritten_pipeline.sql").read_text()
-    sql = sql.replace("{files}", "[" + ", ".join(f"'{f}'" for f in files) + "]")
+    sql = (sql.replace("{files}", sql_list(files)).replace("{annotations}", sql_list(annotations))
+           .replace("{day}", DAY).replace("{salt}", os.environ.get("ATTNFLOW_PSEUDONYM_SALT", "attnflow-dev-salt")))
     code = ("import duckdb, sys; c = duckdb.connect(sys.argv[1]); c.execute(sys.argv[2]); "
             "print(c.execute('select count(*) from events').fetchone())")
     return [sys.executable, "-c", code, str(database), sql]
@@ -51,7 +55,9 @@ def bench_size(events: int, work: Path, seed: int) -> dict:
     pipeline = run_measured([str(BIN / "attnflow"), "run", "--start", DAY], env=env, cwd=REPO)
     steps = step_seconds(home / "dagster")
     models = dbt_model_seconds(home / "dbt_runs")
-    handwritten = run_measured(handwritten_command(files, work / f"handwritten-{events}.duckdb"), cwd=REPO)
+    annotations = sorted((home / "landing" / "annotations").glob("*.csv"))
+    handwritten = run_measured(handwritten_command(files, annotations, work / f"handwritten-{events}.duckdb"),
+                               cwd=REPO)
     (work / f"handwritten-{events}.duckdb").unlink(missing_ok=True)
     shutil.rmtree(home, ignore_errors=True)
     return {

@@ -104,11 +104,14 @@ def _lines_sql(file: Path) -> str:
         # DuckDB keeps the file's row order (insertion order is preserved), which gives line numbers.
         source = ("SELECT line FROM read_csv($file, columns={'line': 'VARCHAR'}, header=false, delim='\x01', "
                   "quote='', escape='', auto_detect=false, strict_mode=false, compression='auto')")
-    return f"SELECT row_number() OVER () AS line_no, line FROM ({source})"
+    return f"SELECT $name AS source_file, row_number() OVER () AS line_no, line FROM ({source})"
 
 
-def _classify_sql(file: Path, day: dt.date, lateness_days: int) -> str:
-    """Parse each line once and decide its quarantine reason (NULL = good row); typed fields for good rows."""
+def _classify_sql(day: dt.date, lateness_days: int) -> str:
+    """Parse each staged line once and decide its quarantine reason (NULL = good row); typed fields for good rows.
+
+    It reads the staged ``_lines`` table, not the files: numbering lines (``row_number() OVER ()`` in file order)
+    runs on one thread, the parsing and checks here run on all of them."""
     text_struct = "{" + ", ".join(f'"{f}": "VARCHAR"' for f in (*STRING_FIELDS, "event_ts", *INTEGER_FIELDS)) \
         + ', "properties": "JSON"}'
     allowed = ", ".join(f"'{t}'" for t in EVENT_TYPES)
@@ -120,17 +123,17 @@ def _classify_sql(file: Path, day: dt.date, lateness_days: int) -> str:
     typed = ", ".join([f"r.{f} AS {f}" for f in STRING_FIELDS if f != "text"] + ['r."text" AS "text"']
                       + [f"try_cast(r.{f} AS BIGINT) AS {f}" for f in INTEGER_FIELDS] + ["r.properties AS properties"])
     return f"""
-    INSERT INTO _classified
     WITH parsed AS (
         -- try(): invalid JSON gives NULL instead of failing the file
-        SELECT line_no, line, try(from_json(line, '{text_struct}')) AS r
-        FROM ({_lines_sql(file)})
+        SELECT source_file, line_no, line, try(from_json(line, '{text_struct}')) AS r
+        FROM _lines
     ), stamped AS (
         SELECT *, timezone('UTC', try_cast(r.event_ts AS TIMESTAMPTZ)) AS ts FROM parsed
     ), decided AS (
         SELECT *,
-               CASE WHEN line IS NULL OR trim(line) = '' THEN 'empty_line'
-                    WHEN r IS NULL THEN 'invalid_json'
+               -- a line that parsed as JSON is not blank: trim() (slow on long lines) only runs on the others
+               CASE WHEN line IS NULL THEN 'empty_line'
+                    WHEN r IS NULL THEN CASE WHEN trim(line) = '' THEN 'empty_line' ELSE 'invalid_json' END
                     WHEN left(ltrim(line), 1) <> '{{' THEN 'not_an_object'
                     {missing}
                     WHEN r.event_type NOT IN ({allowed}) THEN 'unknown_event_type:' || left(r.event_type, 40)
@@ -142,7 +145,7 @@ def _classify_sql(file: Path, day: dt.date, lateness_days: int) -> str:
                END AS reason
         FROM stamped
     )
-    SELECT $name AS source_file, line_no, reason, CASE WHEN reason IS NOT NULL THEN line END AS raw_line,
+    SELECT source_file, line_no, reason, CASE WHEN reason IS NOT NULL THEN line END AS raw_line,
            ts AS event_ts, {typed}
     FROM decided
     """
@@ -171,13 +174,11 @@ def load_partition(
 
     conn.execute("SET TimeZone = 'UTC'")
     ensure_raw_tables(conn)
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _classified AS SELECT ''::VARCHAR AS source_file, 0::BIGINT AS line_no, "
-        "''::VARCHAR AS reason, ''::VARCHAR AS raw_line, event_ts, "
-        + ", ".join(f for f in COLUMNS) + " FROM raw.events LIMIT 0"
-    )
+    conn.execute("CREATE OR REPLACE TEMP TABLE _lines (source_file VARCHAR, line_no BIGINT, line VARCHAR)")
     for file, name in zip(files, report.files):
-        conn.execute(_classify_sql(file, day, lateness_days), {"file": str(file), "name": name})
+        conn.execute(f"INSERT INTO _lines {_lines_sql(file)}", {"file": str(file), "name": name})
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS {_classify_sql(day, lateness_days)}")
+    conn.execute("DROP TABLE _lines")
 
     conn.execute("BEGIN TRANSACTION")
     try:

@@ -28,10 +28,13 @@ gaps as (
 ),
 
 with_start as (
-    -- the latest session start so far is the start of this event's session (same window: one sort)
+    -- the latest session start so far is the start of this event's session (same window: one sort). Its id is
+    -- hashed on the starting event only (~1 event in 12) and carried forward, not re-hashed on every event.
     select
         *,
-        max(case when starts_session then event_ts end) over by_user as session_start_ts
+        max(case when starts_session then event_ts end) over by_user as session_start_ts,
+        last_value(case when starts_session then md5(user_key || '|' || epoch_ms(event_ts)::varchar) end
+                   ignore nulls) over by_user as session_id
     from gaps
     window by_user as (partition by user_key order by event_ts, event_id
                        rows between unbounded preceding and current row)
@@ -39,7 +42,7 @@ with_start as (
 
 select
     event_id, event_ts, event_date, user_key, event_type, device, network, geo, dwell_ms,
-    md5(user_key || '|' || epoch_ms(session_start_ts)::varchar) as session_id,
+    session_id,
     session_start_ts
 from with_start
 where {{ event_days_in_window('event_date') }}

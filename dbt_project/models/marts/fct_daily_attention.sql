@@ -11,7 +11,7 @@
   capped at var engaged_dwell_cap_ms so an abandoned tab does not count as attention. attention_share is the item's
   share of the user's engaged time that day.
 #}
-with per_item as (
+with per_item as materialized (
     select
         user_key,
         item_id,
@@ -26,11 +26,18 @@ with per_item as (
     from {{ ref('stg_raw__events') }}
     where item_id is not null and {{ event_days_in_window('event_date') }}
     group by user_key, item_id, event_date
+),
+
+user_day as (
+    -- the user's engaged time that day, as an aggregate joined back: a window partitioned by (user, day) over
+    -- every user-item row sorts them all, and DuckDB's own rewrite of it recomputed per_item
+    select user_key, event_date, sum(engaged_ms) as day_engaged_ms
+    from per_item
+    group by user_key, event_date
 )
 
 select
-    *,
-    case when sum(engaged_ms) over (partition by user_key, event_date) > 0
-         then engaged_ms / sum(engaged_ms) over (partition by user_key, event_date)
-    end as attention_share
-from per_item
+    p.*,
+    case when u.day_engaged_ms > 0 then p.engaged_ms / u.day_engaged_ms end as attention_share
+from per_item as p
+join user_day as u on u.user_key = p.user_key and u.event_date = p.event_date

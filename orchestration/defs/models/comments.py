@@ -97,9 +97,6 @@ def comment_classifier(context: dg.AssetExecutionContext, config: CommentClassif
     macro-F1 is not worse than the serving version's on the same rows and beats always predicting the most
     common label. Until enough labels exist, and while too few new ones arrived, nothing is trained
     (materialised with `retrained: false` and the reason, so the day's comments are still scored)."""
-    from ml.text import TextSplitConfig, TextTrainingConfig, model_scorer, train_text_classifier
-    from ml.text.evaluate import majority_class_metrics
-
     with warehouse.connect(read_only=True) as conn:
         last_day = conn.execute("SELECT max(event_date) FROM marts.fct_comments").fetchone()[0]
         if last_day is None:
@@ -129,6 +126,10 @@ def comment_classifier(context: dg.AssetExecutionContext, config: CommentClassif
         yield model_kept(context, f"{new_labels} new annotations since {serving.version} was trained "
                                   f"(retraining at {config.min_new_labels}): keeping it", serving.version)
         return
+
+    # Imported only when training: torch and transformers take seconds to import, and most runs skip above.
+    from ml.text import TextSplitConfig, TextTrainingConfig, model_scorer, train_text_classifier
+    from ml.text.evaluate import majority_class_metrics
 
     training = TextTrainingConfig(backbone=config.backbone or load_settings().text_backbone,
                                   epochs=config.epochs, max_train_rows=config.max_train_rows,

@@ -69,9 +69,6 @@ def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehou
     train on earlier days, early-stop on the next, evaluate on the latest), versioned in the model registry and
     promoted only when not worse than the serving version on the same test days. While the table holds fewer days
     than a time split needs, nothing is trained (materialised with `retrained: false` and the reason)."""
-    from ml.ctr import CtrTrainingConfig, train_ctr_model
-    from ml.ctr.evaluate import model_scorer
-
     with warehouse.connect(read_only=True) as conn:
         last_day = conn.execute("SELECT max(event_date) FROM marts.fct_ctr_training").fetchone()[0]
         if last_day is None:
@@ -79,21 +76,29 @@ def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehou
                              _registry().promoted_version())
             return
         first_day = last_day - dt.timedelta(days=config.window_days - 1)
+        # Which days can train is decided on their row counts, before the (large) table is read.
+        rows_per_day = dict(conn.execute(
+            "SELECT CAST(event_date AS VARCHAR), count(*) FROM marts.fct_ctr_training "
+            "WHERE event_date BETWEEN ? AND ? GROUP BY 1", [first_day, last_day]).fetchall())
+        failing = days_failing_critical(conn, QUALITY_GATES)
+        left_out = {str(day): f"failed {why}" for day, why in failing.items() if first_day <= day <= last_day}
+        left_out.update({day: f"only {n} impressions (min_rows_per_day {config.min_rows_per_day})"
+                         for day, n in rows_per_day.items() if n < config.min_rows_per_day and day not in left_out})
+        if left_out:
+            context.log.warning(f"leaving days out of training: {left_out}")
+        days = sorted(day for day in rows_per_day if day not in left_out)
+        if len(days) < 3:
+            yield model_kept(context, f"only {len(days)} day(s) of training data ({days}); a time split needs at "
+                                      "least 3 (train, validation, test): not training yet",
+                             _registry().promoted_version())
+            return
         df = conn.execute("SELECT * FROM marts.fct_ctr_training WHERE event_date BETWEEN ? AND ?",
                           [first_day, last_day]).df()
-        failing = days_failing_critical(conn, QUALITY_GATES)
-    left_out = {str(day): f"failed {why}" for day, why in failing.items() if first_day <= day <= last_day}
-    rows_per_day = df["event_date"].astype(str).value_counts()
-    left_out.update({day: f"only {n} impressions (min_rows_per_day {config.min_rows_per_day})"
-                     for day, n in rows_per_day.items() if n < config.min_rows_per_day and day not in left_out})
     if left_out:
-        context.log.warning(f"leaving days out of training: {left_out}")
         df = df[~df["event_date"].astype(str).isin(set(left_out))]
-    days = sorted(df["event_date"].astype(str).unique())
-    if len(days) < 3:
-        yield model_kept(context, f"only {len(days)} day(s) of training data ({days}); a time split needs at least "
-                                  "3 (train, validation, test): not training yet", _registry().promoted_version())
-        return
+
+    from ml.ctr import CtrTrainingConfig, train_ctr_model  # lightgbm: imported only when training
+    from ml.ctr.evaluate import model_scorer
 
     model, report = train_ctr_model(df, config=CtrTrainingConfig())
     truth = _truth_for(report.split["test_periods"])
