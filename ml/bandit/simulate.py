@@ -16,12 +16,10 @@ import pandas as pd
 from ml.synthetic import ads as ad_model
 from ml.synthetic.world import AD_ID_FORMAT, CAMPAIGN_ID_FORMAT, DEVICES, NETWORKS, TOPICS, World, build_world
 
-from .feedback import FeedbackColumns, LoggedFeedback, from_frame
+from .ad_schema import AD_COLUMNS
+from .feedback import LoggedFeedback, from_frame
 
 _SIMULATION_STREAM = 0xBA4D  # its own random stream: never shares draws with the generated days
-CONTEXT = ("segment", "slot", "device", "network", "hour")
-COLUMNS = FeedbackColumns(context=CONTEXT, action="ad_id", reward="clicked", propensity="propensity",
-                          candidates="candidates")
 
 
 @dataclass
@@ -47,10 +45,12 @@ def user_segments(world: World, users: np.ndarray) -> np.ndarray:
     return np.asarray(TOPICS)[world.user_interest[users].argmax(axis=1)]
 
 
-def simulate_logged_feedback(n: int, seed: int = 0, events_per_day: int = 100_000) -> SimulatedLog:
-    """n ad requests served by the generator's exploring policy in the world of (seed, events_per_day)."""
+def simulate_logged_feedback(n: int, seed: int = 0, events_per_day: int = 100_000,
+                             replicate: int = 0) -> SimulatedLog:
+    """n ad requests served by the generator's exploring policy in the world of (seed, events_per_day);
+    `replicate` draws another independent log from the same world."""
     world = build_world(seed, events_per_day)
-    rng = np.random.default_rng([seed, _SIMULATION_STREAM])
+    rng = np.random.default_rng([seed, _SIMULATION_STREAM, replicate])
     users = world.sample_users(rng, n)
     served = ad_model.serve_ads(world, rng, users)
     slots = ad_model.sample_slots(rng, n)
@@ -65,7 +65,7 @@ def simulate_logged_feedback(n: int, seed: int = 0, events_per_day: int = 100_00
         "segment": user_segments(world, users), "slot": slots, "device": np.asarray(DEVICES)[devices],
         "network": np.asarray(NETWORKS)[networks], "hour": hours, "ad_id": ad_ids[served.ad],
         "candidates": list(ad_ids[served.candidates]), "propensity": served.propensity,
-        "clicked": clicked.astype(int),
+        "is_clicked": clicked.astype(int),
     })
-    feedback = from_frame(table, COLUMNS, action_features=ad_features(world))
+    feedback = from_frame(table, AD_COLUMNS, action_features=ad_features(world))
     return SimulatedLog(table, feedback, served.candidate_probs, truth)

@@ -25,10 +25,6 @@ ADS = dg.AssetKey(["marts", "dim_ads"])
 QUALITY_GATES = ["raw_events", "fct_ctr_training"]
 REGISTRY_NAME = "ad_policy"
 GROUP = "ad_policy"
-CONTEXT = ("segment", "slot", "device", "network", "hour")
-# Only the segment changes which ad is best (slot, device, network and hour move every ad's CTR alike), so only it
-# is crossed with the ad features in the policy.
-CROSSED_CONTEXT = ("segment",)
 
 FEEDBACK_SQL = """
 SELECT i.impression_id, i.event_date, coalesce(t.user_top_topic, 'unknown') AS segment,
@@ -91,11 +87,10 @@ def _load_feedback(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
 
 
 def _feedback(df: pd.DataFrame, features: dict):
-    from ml.bandit import FeedbackColumns, from_frame
+    from ml.bandit import from_frame
+    from ml.bandit.ad_schema import AD_COLUMNS
 
-    columns = FeedbackColumns(context=CONTEXT, action="ad_id", reward="is_clicked", propensity="propensity",
-                              candidates="candidates")
-    return from_frame(df, columns, action_features=features)
+    return from_frame(df, AD_COLUMNS, action_features=features)
 
 
 def _truth_for(test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
@@ -156,7 +151,10 @@ def ad_policy(context: dg.AssetExecutionContext, config: AdPolicyConfig, warehou
     logged feedback of all but the latest day, versioned in the model registry and promoted only when the lower
     bound of the paired bootstrap interval of (its value - the serving policy's value) on the latest day is above
     0 (DR by default; before any promotion the serving policy is the one that logged the data)."""
-    from ml.bandit import BanditPolicy, BootstrapConfig, PolicyConfig, learn_and_evaluate
+    from dataclasses import replace
+
+    from ml.bandit import BanditPolicy, BootstrapConfig, learn_and_evaluate
+    from ml.bandit.ad_schema import AD_POLICY_CONFIG
 
     df, features, left_out, unusable = _load_feedback(context, warehouse, config.window_days,
                                                       config.min_rows_per_day)
@@ -173,7 +171,7 @@ def ad_policy(context: dg.AssetExecutionContext, config: AdPolicyConfig, warehou
     truth = _truth_for(test_df)
     learned = learn_and_evaluate(
         _feedback(train_df, features), _feedback(test_df, features), current=current,
-        policy_config=PolicyConfig(epsilon=config.epsilon, crossed_context=CROSSED_CONTEXT),
+        policy_config=replace(AD_POLICY_CONFIG, epsilon=config.epsilon),
         bootstrap=BootstrapConfig(n_resamples=config.n_bootstrap, confidence=config.confidence),
         true_click_probs=truth[1] if truth else None, logging_probs=truth[0] if truth else None,
     )
