@@ -97,8 +97,12 @@ def _truth_for(test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     """Per evaluation row and candidate: the generator's logging probability and true click probability, when the
     data is synthetic (None otherwise, or when the truth does not cover every row)."""
     truth_dir = load_settings().truth_dir
-    days = set(test["event_date"].astype(str))
-    files = [p for p in truth_dir.glob("dt=*/impressions.parquet")] if truth_dir.is_dir() else []
+    event_days = sorted({pd.Timestamp(d).date() for d in test["event_date"]})
+    days = {str(d) for d in event_days}
+    # an event day's impressions land on that day or, late, the next one
+    landing_days = days | {str(d + dt.timedelta(days=1)) for d in event_days}
+    files = [truth_dir / f"dt={d}" / "impressions.parquet" for d in sorted(landing_days)]
+    files = [f for f in files if f.exists()]
     columns = ["event_id", "event_date", "candidate_ad_ids", "candidate_propensities", "candidate_true_click_probs"]
     parts = [pd.read_parquet(p, columns=columns) for p in files]
     parts = [p[p["event_date"].astype(str).isin(days)] for p in parts]
