@@ -3,8 +3,10 @@ only when its value beats the serving policy's with confidence, and evaluated of
 
 import datetime as dt
 import json
+import shutil
 
 import dagster as dg
+import duckdb
 import pytest
 
 from ml.registry import ModelRegistry
@@ -107,3 +109,24 @@ def test_next_policy_is_compared_with_the_serving_one_and_the_serving_one_is_eva
         low, value, high = (evaluation[f"uplift_{name}{s}"] for s in ("_ci_low", "", "_ci_high"))
         assert low <= value <= high
     assert "| serving |" in evaluation["estimates"] and set(evaluation["estimator_errors"]) == {"serving", "logging"}
+
+
+def test_impressions_without_propensity_or_candidates_are_left_out_and_counted(ran, tmp_path, monkeypatch):
+    home, _, _ = ran
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    last = FIRST + dt.timedelta(days=DAYS - 1)
+    with duckdb.connect(str(copy / "attnflow.duckdb")) as conn:
+        ids = [r[0] for r in conn.execute("SELECT impression_id FROM marts.fct_impressions WHERE event_date = ? "
+                                          "ORDER BY impression_id LIMIT 5", [last]).fetchall()]
+        conn.execute("UPDATE marts.fct_impressions SET propensity = NULL WHERE impression_id IN (?, ?)", ids[:2])
+        conn.execute("UPDATE marts.fct_impressions SET propensity = 0 WHERE impression_id = ?", ids[2:3])
+        conn.execute("UPDATE marts.fct_impressions SET candidate_ad_ids = NULL WHERE impression_id = ?", ids[3:4])
+        conn.execute("UPDATE marts.fct_impressions SET candidate_ad_ids = ['zz1', 'zz2'] WHERE impression_id = ?",
+                     ids[4:5])
+    monkeypatch.setenv("ATTNFLOW_HOME", str(copy))
+    meta = metadata(rematerialise_policy_assets(), "ad_policy")
+    assert meta["unusable_impressions"] == {"no propensity": 2, "propensity outside (0, 1]": 1, "no candidates": 1,
+                                            "shown ad not among its candidates": 1}
+    usable = query(copy, "SELECT count(*) FROM marts.fct_impressions WHERE event_date = ?", [last])[0][0] - 5
+    assert meta["rows"]["evaluation"] == usable
