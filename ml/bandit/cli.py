@@ -15,6 +15,12 @@ trained on the first --train-fraction, and on the rest the learned policy, a uni
 logging policy are evaluated with IPS, SNIPS and DR, each with a bootstrap confidence interval, plus the paired
 uplift of the learned policy over the logging policy. A missing, zero or out-of-range propensity is an error
 naming the rows (exit status 2).
+
+Example, the Open Bandit Dataset's CSV (fixed item set, so no candidates column), in one line:
+
+    python -m ml.bandit evaluate random/all/all.csv --action item_id --reward click --propensity propensity_score
+        --context user_feature_0,user_feature_1,user_feature_2,user_feature_3 --position position
+        --time-column timestamp --out obd_random.json
 """
 
 from __future__ import annotations
