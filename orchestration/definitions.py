@@ -8,6 +8,7 @@ from orchestration.defs.ingest.sensors import landing_sensor
 from orchestration.defs.models.ad_policy import ad_policy, ad_policy_evaluation
 from orchestration.defs.models.comments import comment_classifier, comment_sentiment, sentiment_trends
 from orchestration.defs.models.ctr import ctr_model, ctr_monitoring, ctr_scores
+from orchestration.defs.models.recommendations import recommender_model, user_recommendations
 from orchestration.defs.ops.alerts import run_failure_alert
 from orchestration.defs.ops.freshness import with_daily_freshness
 from orchestration.defs.ops.jobs import daily_job
@@ -19,7 +20,7 @@ defs = dg.Definitions(
     # The marts and scored outputs declare how fresh they must be (a missed daily run shows as stale in the UI).
     assets=with_daily_freshness([raw_events, raw_annotations, dbt_daily_models, dbt_whole_table_models, ctr_model,
                                  ctr_scores, ctr_monitoring, comment_classifier, comment_sentiment, sentiment_trends,
-                                 ad_policy, ad_policy_evaluation]),
+                                 recommender_model, user_recommendations, ad_policy, ad_policy_evaluation]),
     jobs=[daily_job],
     schedules=[daily_schedule],
     sensors=[landing_sensor, run_failure_alert],

@@ -34,12 +34,12 @@ def ran(tmp_path_factory):
     return home, result, again
 
 
-def rematerialise_policy_assets():
+def rematerialise_policy_assets(config=FAST_BOOTSTRAP):
     from orchestration.defs.models.ad_policy import ad_policy, ad_policy_evaluation
     from orchestration.defs.resources import build_resources
 
     return dg.materialize([ad_policy, ad_policy_evaluation], resources=build_resources(),
-                          run_config={"ops": {"ad_policy": FAST_BOOTSTRAP, "ad_policy_evaluation": FAST_BOOTSTRAP}})
+                          run_config={"ops": {"ad_policy": config, "ad_policy_evaluation": config}})
 
 
 def metadata(result, name):
@@ -130,3 +130,15 @@ def test_impressions_without_propensity_or_candidates_are_left_out_and_counted(r
                                             "shown ad not among its candidates": 1}
     usable = query(copy, "SELECT count(*) FROM marts.fct_impressions WHERE event_date = ?", [last])[0][0] - 5
     assert meta["rows"]["evaluation"] == usable
+
+
+def test_with_one_day_of_feedback_nothing_is_trained_and_the_asset_says_why(ran, tmp_path, monkeypatch):
+    home, _, _ = ran
+    shutil.copytree(home, tmp_path / "home")
+    monkeypatch.setenv("ATTNFLOW_HOME", str(tmp_path / "home"))
+    registry = ModelRegistry(tmp_path / "home" / "models", "ad_policy")
+    before = registry.versions()
+    result = rematerialise_policy_assets({"config": {"n_bootstrap": 300, "window_days": 1}})
+    meta = metadata(result, "ad_policy")
+    assert meta["retrained"] is False and "only 1 usable day(s)" in meta["reason"]
+    assert meta["serving_version"] == registry.promoted_version() and registry.versions() == before

@@ -114,7 +114,10 @@ def test_the_injected_surge_is_alerted_for_the_item_and_its_campaign(scenario):
 
 def test_rerunning_a_day_keeps_the_model_and_replaces_its_scores(scenario):
     home, rerun = scenario["home"], scenario["rerun"]
-    assert materialized(rerun, "comment_classifier") == []  # no new annotations: the serving model stays
+    kept = materialized(rerun, "comment_classifier")  # no new annotations: the serving model stays
+    assert len(kept) == 1 and kept[0]["retrained"].value is False and "keeping it" in kept[0]["reason"].value
+    # ... and the day is scored again all the same (a model asset that emits nothing would skip scoring).
+    assert len(materialized(rerun, "comment_sentiment")) == 1
     assert query(home, "SELECT * FROM scores.comment_sentiment ORDER BY comment_id") == \
         scenario["scores_before_rerun"]
     assert query(home, "SELECT count(*) - count(DISTINCT (event_date, grain, key, label)) "

@@ -14,7 +14,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from orchestration.defs.models.conventions import model_asset
+from orchestration.defs.models.conventions import model_asset, model_kept
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib.quality_ledger import days_failing_critical
 from orchestration.settings import load_settings
@@ -118,12 +118,12 @@ def _truth_for(test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
             np.vstack(truth["candidate_true_click_probs"].to_numpy()))
 
 
-def _split_by_last_day(context, df: pd.DataFrame):
+def _split_by_last_day(df: pd.DataFrame):
+    """(days, rows before the latest day, rows of the latest day), or a reason why there is nothing to split."""
     days = sorted(df["event_date"].astype(str).unique())
     if len(days) < 2:
-        context.log.warning(f"only {len(days)} usable day(s) of logged feedback ({days}); learning and evaluating "
-                            "a policy needs at least 2 (train on the earlier, evaluate on the latest)")
-        return None
+        return (f"only {len(days)} usable day(s) of logged feedback ({days}); learning and evaluating a policy needs "
+                "at least 2 (train on the earlier, evaluate on the latest)")
     is_test = df["event_date"].astype(str) == days[-1]
     return days, df[~is_test].reset_index(drop=True), df[is_test].reset_index(drop=True)
 
@@ -154,22 +154,21 @@ def ad_policy(context: dg.AssetExecutionContext, config: AdPolicyConfig, warehou
     """Which ad to show among a request's candidates: a Vowpal Wabbit contextual-bandit policy learnt from the
     logged feedback of all but the latest day, versioned in the model registry and promoted only when the lower
     bound of the paired bootstrap interval of (its value - the serving policy's value) on the latest day is above
-    0 (DR by default; before any promotion the serving policy is the one that logged the data)."""
+    0 (DR by default; before any promotion the serving policy is the one that logged the data). With fewer than
+    two usable days nothing is trained (materialised with `retrained: false` and the reason)."""
     from dataclasses import replace
 
     from ml.bandit import BanditPolicy, BootstrapConfig, learn_and_evaluate
     from ml.bandit.ad_schema import AD_POLICY_CONFIG
 
+    registry = _registry()
     df, features, left_out, unusable = _load_feedback(context, warehouse, config.window_days,
                                                       config.min_rows_per_day)
-    if df is None:
-        context.log.warning("marts.fct_impressions is empty: nothing to learn from yet")
-        return
-    split = _split_by_last_day(context, df)
-    if split is None:
+    split = _split_by_last_day(df) if df is not None else "marts.fct_impressions is empty: nothing to learn from yet"
+    if isinstance(split, str):
+        yield model_kept(context, split, registry.promoted_version())
         return
     days, train_df, test_df = split
-    registry = _registry()
     serving = registry.promoted()
     current = BanditPolicy.load(serving.path) if serving else None
     truth = _truth_for(test_df)
@@ -203,6 +202,7 @@ def ad_policy(context: dg.AssetExecutionContext, config: AdPolicyConfig, warehou
     )
     context.log.info("\n" + evaluation.markdown())
     yield dg.MaterializeResult(metadata={
+        "retrained": True,
         "version": version,
         "promoted": decision.promoted,
         "promotion_decision": decision.reason,
@@ -238,8 +238,9 @@ def ad_policy_evaluation(context: dg.AssetExecutionContext, config: AdPolicyConf
         return
     df, features, left_out, unusable = _load_feedback(context, warehouse, config.window_days,
                                                       config.min_rows_per_day)
-    split = _split_by_last_day(context, df) if df is not None else None
-    if split is None:
+    split = _split_by_last_day(df) if df is not None else "marts.fct_impressions is empty"
+    if isinstance(split, str):
+        context.log.warning(f"{split}: nothing to evaluate on")
         return
     days, train_df, test_df = split
     train, test = _feedback(train_df, features), _feedback(test_df, features)
