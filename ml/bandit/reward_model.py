@@ -43,7 +43,7 @@ class RewardModel:
         model = lgb.LGBMClassifier(
             n_estimators=config.n_estimators, learning_rate=config.learning_rate, num_leaves=config.num_leaves,
             min_child_samples=config.min_child_samples, cat_smooth=config.cat_smooth, random_state=config.seed,
-            deterministic=True, force_row_wise=True, n_jobs=1, verbose=-1,
+            deterministic=True, force_row_wise=True, verbose=-1,
         )
         model.fit(_encode(rows, categories), (feedback.reward > 0).astype(int))
         return cls(model, categories)
