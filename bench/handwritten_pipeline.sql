@@ -20,6 +20,7 @@ SELECT event_id, event_ts, CAST(event_ts AS DATE) AS event_date, CAST(event_ts A
        lower(device) AS device, lower(network) AS network, upper(geo) AS geo, dwell_ms,
        mask_pii("text") AS text_masked, json_extract_string(properties, '$.topic') AS topic,
        try_cast(json_extract(properties, '$.propensity') AS DOUBLE) AS propensity,
+       try_cast(json_extract(properties, '$.candidates') AS VARCHAR[]) AS candidate_ad_ids,
        try_cast(json_extract(properties, '$.amount') AS DOUBLE) AS amount
 FROM read_json({files}, format = 'newline_delimited', ignore_errors = true,
     columns = {event_id: 'VARCHAR', event_ts: 'TIMESTAMPTZ', event_type: 'VARCHAR', user_id: 'VARCHAR',
@@ -61,7 +62,7 @@ WITH attributed AS (
 )
 SELECT i.event_id AS impression_id, i.request_id, i.event_ts, i.event_date, hour(i.event_ts) AS hour_of_day,
        isodow(i.event_ts) AS day_of_week, i.user_key, s.session_id, i.ad_id, i.campaign_id, i.topic AS ad_topic,
-       i.slot, i.device, i.network, i.geo, i.propensity, i.is_late,
+       i.slot, i.device, i.network, i.geo, i.propensity, i.candidate_ad_ids, i.is_late,
        CASE WHEN a.event_id IS NULL THEN 0 ELSE 1 END AS is_clicked, a.clicked_at,
        date_diff('second', i.event_ts, a.clicked_at) AS seconds_to_click, a.landing_dwell_ms
 FROM sessionised i

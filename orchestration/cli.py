@@ -21,7 +21,7 @@ SUMMARY_TABLES = (
     "marts.dim_users", "marts.dim_items", "marts.dim_ads", "scores.ctr_scores", "scores.comment_sentiment",
     "scores.sentiment_trends",
 )
-MODEL_REGISTRIES = ("ctr", "comment_classifier")
+MODEL_REGISTRIES = ("ctr", "comment_classifier", "ad_policy")
 
 
 def init_home(settings: Settings) -> Path:

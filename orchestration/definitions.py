@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs.dbt.assets import dbt_daily_models, dbt_whole_table_models
 from orchestration.defs.ingest.assets import raw_annotations, raw_events
 from orchestration.defs.ingest.sensors import landing_sensor
+from orchestration.defs.models.ad_policy import ad_policy, ad_policy_evaluation
 from orchestration.defs.models.comments import comment_classifier, comment_sentiment, sentiment_trends
 from orchestration.defs.models.ctr import ctr_model, ctr_monitoring, ctr_scores
 from orchestration.defs.models.recommendations import recommender_model, user_recommendations
@@ -19,7 +20,7 @@ defs = dg.Definitions(
     # The marts and scored outputs declare how fresh they must be (a missed daily run shows as stale in the UI).
     assets=with_daily_freshness([raw_events, raw_annotations, dbt_daily_models, dbt_whole_table_models, ctr_model,
                                  ctr_scores, ctr_monitoring, comment_classifier, comment_sentiment, sentiment_trends,
-                                 recommender_model, user_recommendations]),
+                                 recommender_model, user_recommendations, ad_policy, ad_policy_evaluation]),
     jobs=[daily_job],
     schedules=[daily_schedule],
     sensors=[landing_sensor, run_failure_alert],

@@ -225,6 +225,8 @@ def test_clean_events_satisfy_the_contract(parsed):
                 assert isinstance(e["request_id"], str)
             if kind == "impression":
                 assert 0 < e["properties"]["propensity"] <= 1 and e["properties"]["topic"] in TOPICS
+                candidates = e["properties"]["candidates"]
+                assert len(set(candidates)) == 4 and e["ad_id"] in candidates
             if kind in {"comment", "search"}:
                 assert isinstance(e["text"], str) and e["text"].strip()
             if kind == "purchase":
@@ -275,6 +277,13 @@ def test_clicks_follow_the_true_click_probability(run, parsed):
     logged = {e["event_id"]: e["properties"]["propensity"] for e in parsed[START].distinct.values()
               if e["event_type"] == "impression"}
     assert np.allclose(table.propensity.to_numpy(), [logged[i] for i in table.event_id])
+    # per candidate: the logging probabilities form a distribution that gives the shown ad its logged propensity,
+    # and the shown ad's true click probability is the impression's
+    probs = np.vstack(table.candidate_propensities.to_numpy())
+    shown = np.array([list(c).index(a) for c, a in zip(table.candidate_ad_ids, table.ad_id)])
+    rows = np.arange(len(table))
+    assert np.allclose(probs.sum(axis=1), 1) and np.allclose(probs[rows, shown], table.propensity)
+    assert np.allclose(np.vstack(table.candidate_true_click_probs.to_numpy())[rows, shown], table.true_click_prob)
 
 
 def test_annotations_are_a_noisy_sample_of_the_true_sentiment(run):

@@ -7,6 +7,8 @@ estimators have support for every candidate. The click model is deliberately ric
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .world import World
@@ -36,20 +38,37 @@ def sample_slots(rng: np.random.Generator, n: int) -> np.ndarray:
     return (rng.choice(len(SLOT_WEIGHTS), size=n, p=SLOT_WEIGHTS) + 1).astype(np.int8)
 
 
-def serve_ads(world: World, rng: np.random.Generator, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pick one ad per request from a few random candidates; return (ad, probability of that pick)."""
+def serve_ads(world: World, rng: np.random.Generator, users: np.ndarray) -> Served:
+    """Pick one ad per request from a few random candidates, keeping what an off-policy evaluation needs: the
+    candidates, the policy's probability of each and the pick's position among them."""
     n = len(users)
     candidates = _distinct_candidates(rng, n, world.n_ads)
+    probs = logging_policy_probabilities(world, users, candidates)
+    pick = (np.cumsum(probs, axis=1) < rng.random(n)[:, None]).sum(axis=1).clip(max=N_CANDIDATES - 1)
+    rows = np.arange(n)
+    return Served(ad=candidates[rows, pick], propensity=probs[rows, pick], candidates=candidates,
+                  candidate_probs=probs)
+
+
+@dataclass
+class Served:
+    ad: np.ndarray  # (n,) the chosen ad
+    propensity: np.ndarray  # (n,) probability with which it was chosen
+    candidates: np.ndarray  # (n, N_CANDIDATES) the ads the policy chose from
+    candidate_probs: np.ndarray  # (n, N_CANDIDATES) the policy's probability of each candidate
+
+
+def logging_policy_probabilities(world: World, users: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """(n, N_CANDIDATES) choice probabilities of the serving policy: a softmax over its noisy belief of the ads'
+    appeal plus the user's topic affinity, mixed with EPSILON of uniform exploration."""
+    n, k = candidates.shape
     score = world.ad_appeal_estimate[candidates] + 0.6 * world.affinity(
-        np.repeat(users, N_CANDIDATES), world.ad_topic[candidates].ravel()
-    ).reshape(n, N_CANDIDATES)
+        np.repeat(users, k), world.ad_topic[candidates].ravel()
+    ).reshape(n, k)
     score = score / POLICY_TEMPERATURE
     softmax = np.exp(score - score.max(axis=1, keepdims=True))
     softmax /= softmax.sum(axis=1, keepdims=True)
-    probs = (1.0 - EPSILON) * softmax + EPSILON / N_CANDIDATES
-    pick = (np.cumsum(probs, axis=1) < rng.random(n)[:, None]).sum(axis=1).clip(max=N_CANDIDATES - 1)
-    rows = np.arange(n)
-    return candidates[rows, pick], probs[rows, pick]
+    return (1.0 - EPSILON) * softmax + EPSILON / k
 
 
 def click_probability(
@@ -73,6 +92,14 @@ def click_probability(
         + world.user_click_bias[users]
     )
     return sigmoid(logit)
+
+
+def candidate_click_probabilities(world: World, candidates: np.ndarray, users: np.ndarray, *context) -> np.ndarray:
+    """(n, k) true click probability of every candidate ad in each request's context (slot, device, network,
+    hour): the ground truth of any policy's value on logged requests."""
+    n, k = candidates.shape
+    repeat = [np.repeat(c, k) for c in (users, *context)]
+    return click_probability(world, repeat[0], candidates.ravel(), *repeat[1:]).reshape(n, k)
 
 
 def purchase_probability(world: World, users: np.ndarray, ads: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pyarrow as pa
 
+from .ads import N_CANDIDATES
 from .world import COUNTRIES, DEVICES, NETWORKS, TOPICS
 
 # Event types the contract allows, then types real clients also send that the contract does not know.
@@ -48,11 +49,15 @@ class Events:
     propensity: np.ndarray
     amount: np.ndarray
     text: np.ndarray  # object array of str / None
+    # (n, N_CANDIDATES) per impression: the ads the serving policy chose from and its probability of each
+    candidates: np.ndarray
+    candidate_probs: np.ndarray
     # hidden truth, never written to the landing folder
     click_prob: np.ndarray
     clicked: np.ndarray
     sentiment: np.ndarray
     late: np.ndarray
+    candidate_click_probs: np.ndarray  # (n, N_CANDIDATES) true click probability of each candidate
 
     @classmethod
     def build(cls, n: int, **columns) -> "Events":
@@ -64,12 +69,17 @@ class Events:
             "click_prob": (np.nan, np.float64), "clicked": (False, bool), "sentiment": (-1, np.int8),
             "late": (False, bool),
         }
+        per_candidate = {"candidates": (-1, np.int32), "candidate_probs": (np.nan, np.float64),
+                         "candidate_click_probs": (np.nan, np.float64)}
         values = {}
         for f in fields(cls):
             if f.name in columns:
                 values[f.name] = np.asarray(columns[f.name])
                 if values[f.name].ndim == 0:
                     values[f.name] = np.full(n, values[f.name])
+            elif f.name in per_candidate:  # one row per event, one column per candidate
+                fill, dtype = per_candidate[f.name]
+                values[f.name] = np.full((n, N_CANDIDATES), fill, dtype=dtype)
             else:
                 fill, dtype = defaults[f.name]
                 values[f.name] = np.full(n, fill, dtype=dtype)
@@ -101,6 +111,9 @@ class Events:
 
 
 def _arrow_column(values: np.ndarray, categories: tuple[str, ...] | None) -> pa.Array:
+    if values.ndim == 2:  # per-candidate columns: a fixed-size list, null where the event is no impression
+        missing = np.isnan(values[:, 0]) if values.dtype.kind == "f" else values[:, 0] < 0
+        return pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), values.shape[1], mask=pa.array(missing))
     if categories is not None:  # dictionary-encoded: DuckDB reads the names, no string building here
         codes = pa.array(values.astype(np.int8), mask=values < 0)
         return pa.DictionaryArray.from_arrays(codes, pa.array(categories))

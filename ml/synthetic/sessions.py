@@ -105,10 +105,15 @@ def simulate_sessions(world: World, rng: np.random.Generator, users: np.ndarray,
     # ---- ads ------------------------------------------------------------------------------------------------
     ad_rows = np.flatnonzero(rng.random(n) < AD_SHARE)
     ad_users, ad_sess = user[ad_rows], sess[ad_rows]
-    ad, propensity = ad_model.serve_ads(world, rng, ad_users)
+    served = ad_model.serve_ads(world, rng, ad_users)
+    ad, propensity = served.ad, served.propensity
     slot = ad_model.sample_slots(rng, len(ad_rows))
     click_prob = ad_model.click_probability(  # hour of day: the session's start hour (sessions are short)
         world, ad_users, ad, slot, device[ad_sess], network[ad_sess], start_hour[ad_sess]
+    )
+    # truth for off-policy evaluation: what each candidate's click probability would have been in this context
+    candidate_click_prob = ad_model.candidate_click_probabilities(
+        world, served.candidates, ad_users, slot, device[ad_sess], network[ad_sess], start_hour[ad_sess]
     )
     clicked = rng.random(len(ad_rows)) < click_prob
     purchased = clicked & (rng.random(len(ad_rows)) < ad_model.purchase_probability(world, ad_users, ad))
@@ -168,6 +173,9 @@ def simulate_sessions(world: World, rng: np.random.Generator, users: np.ndarray,
     imp_offset = sum(len(b) for b in blocks)
     blocks.append(Events.build(len(rows), ts_ms=imp_ts, event_type=TYPE_CODE["impression"], slot=slot[kept_ads],
                                request=imp_offset + np.arange(len(rows)), propensity=propensity[kept_ads],
+                               candidates=served.candidates[kept_ads],
+                               candidate_probs=served.candidate_probs[kept_ads],
+                               candidate_click_probs=candidate_click_prob[kept_ads],
                                click_prob=click_prob[kept_ads], clicked=clicked[kept_ads],
                                **ad_columns, **common(rows)))
     hit = np.flatnonzero(clicked[kept_ads])  # positions within the impression block

@@ -1,7 +1,9 @@
 """Ground truth, written outside the landing folder: what the pipeline and the models should recover.
 
     truth_dir/world/{users,items,ads}.parquet       latent tastes, quality, appeal
-    truth_dir/dt=YYYY-MM-DD/impressions.parquet     true click probability and outcome of every impression
+    truth_dir/dt=YYYY-MM-DD/impressions.parquet     true click probability and outcome of every impression, and
+                                                    per candidate ad: its logging probability and true click
+                                                    probability (the truth of any ad policy's value)
     truth_dir/dt=YYYY-MM-DD/comments.parquet        true sentiment and the (possibly wrong) human label
     truth_dir/dt=YYYY-MM-DD/manifest.json           exact counts of what was written (manifest.py)
 """
@@ -17,6 +19,7 @@ import pyarrow.parquet as pq
 
 from .comments import SENTIMENTS
 from .ids import id_expressions, timestamp_expression
+from .writer import CANDIDATE_IDS as _CANDIDATE_IDS
 from .world import World
 
 
@@ -57,7 +60,10 @@ class DayTruth:
                 SELECT {ids['event_id']} AS event_id, {ids['request_id']} AS request_id,
                        CASE WHEN late THEN DATE '{previous_day}' ELSE DATE '{self.day}' END AS event_date,
                        {ids['user_id']} AS user_id, {ids['ad_id']} AS ad_id, CAST(slot AS INTEGER) AS slot,
-                       click_prob AS true_click_prob, clicked, propensity
+                       click_prob AS true_click_prob, clicked, propensity,
+                       {_CANDIDATE_IDS} AS candidate_ad_ids,
+                       CAST(candidate_probs AS DOUBLE[]) AS candidate_propensities,
+                       CAST(candidate_click_probs AS DOUBLE[]) AS candidate_true_click_probs
                 FROM truth_rows WHERE event_type = 'impression' ORDER BY seq""").to_arrow_table())
             self._append("comments", con.sql(f"""
                 SELECT {ids['event_id']} AS event_id, {_sentiment_name('sentiment')} AS true_sentiment,

@@ -19,15 +19,19 @@ import pyarrow.parquet as pq
 
 from .dirt import REQUIRED_FIELDS, DirtPlan
 from .ids import id_expressions, timestamp_expression
+from .world import AD_ID_FORMAT
 
 FILE_FORMATS = ("jsonl", "jsonl.gz", "parquet")
 
-_JSON_PROPERTIES = """CASE
-    WHEN event_type = 'impression' THEN json_object('topic', topic, 'propensity', propensity)
+# The candidate ads the serving policy chose an impression's ad from (contract ad ids, in the policy's order).
+CANDIDATE_IDS = f"list_transform(CAST(candidates AS INTEGER[]), lambda c: printf('{AD_ID_FORMAT}', c))"
+_JSON_PROPERTIES = f"""CASE
+    WHEN event_type = 'impression' THEN json_object('topic', topic, 'propensity', propensity,
+                                                    'candidates', {CANDIDATE_IDS})
     WHEN event_type = 'purchase' THEN json_object('amount', amount)
     WHEN topic IS NOT NULL THEN json_object('topic', topic) END"""
-_STRUCT_PROPERTIES = """CASE WHEN topic IS NOT NULL OR amount IS NOT NULL
-    THEN {'topic': topic, 'propensity': propensity, 'amount': amount} END"""
+_STRUCT_PROPERTIES = f"""CASE WHEN topic IS NOT NULL OR amount IS NOT NULL
+    THEN {{'topic': topic, 'propensity': propensity, 'amount': amount, 'candidates': {CANDIDATE_IDS}}} END"""
 
 
 def contract_sql(day: date, chunk: int, relation: str, *, json_properties: bool) -> str:

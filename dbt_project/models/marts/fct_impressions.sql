@@ -55,6 +55,7 @@ select
     i.network,
     i.geo,
     i.propensity,
+    i.candidate_ad_ids,
     i.is_late,
     case when a.impression_id is null then 0 else 1 end as is_clicked,
     a.clicked_at,

@@ -58,6 +58,8 @@ select
     {{ mask_pii('"text"') }} as text_masked,
     json_extract_string(properties, '$.topic') as topic,
     try_cast(json_extract(properties, '$.propensity') as double) as propensity,
+    -- the ads the serving policy chose from (impressions; NULL when the client does not log them)
+    try_cast(json_extract(properties, '$.candidates') as varchar[]) as candidate_ad_ids,
     try_cast(json_extract(properties, '$.amount') as double) as amount
 from first_delivery
 where event_id not in (select event_id from delivered_earlier)
