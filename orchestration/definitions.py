@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.dbt.assets import dbt_daily_models, dbt_whole_table_models
-from orchestration.defs.ingest.assets import raw_annotations, raw_events
+from orchestration.defs.ingest.assets import raw_annotations, raw_events, raw_surveys
 from orchestration.defs.ingest.sensors import landing_sensor
 from orchestration.defs.models.comments import comment_classifier, comment_sentiment, sentiment_trends
 from orchestration.defs.models.ctr import ctr_model, ctr_monitoring, ctr_scores
@@ -16,7 +16,7 @@ from orchestration.defs.resources import build_resources
 
 defs = dg.Definitions(
     # The marts and scored outputs declare how fresh they must be (a missed daily run shows as stale in the UI).
-    assets=with_daily_freshness([raw_events, raw_annotations, dbt_daily_models, dbt_whole_table_models, ctr_model,
+    assets=with_daily_freshness([raw_events, raw_annotations, raw_surveys, dbt_daily_models, dbt_whole_table_models, ctr_model,
                                  ctr_scores, ctr_monitoring, comment_classifier, comment_sentiment, sentiment_trends]),
     jobs=[daily_job],
     schedules=[daily_schedule],
