@@ -1,0 +1,63 @@
+"""How the engagement-health model is judged: the CTR model's standard (AUC, logloss, calibration) plus the Brier
+score, next to the rule a product team would otherwise use (flag heavy users by daily minutes), and error rates per
+segment so that an unfair difference between groups (device, country) is visible before anyone relies on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss
+
+from ml import metrics
+
+from .features import RULE_FEATURE
+
+
+def probability_report(labels, predictions) -> dict:
+    """metrics.binary_report (AUC, logloss, normalised entropy, ECE, reliability table) plus the Brier score."""
+    report = metrics.binary_report(labels, predictions)
+    report["brier"] = float(brier_score_loss(np.asarray(labels, dtype=int), np.asarray(predictions, dtype=float)))
+    return report
+
+
+class MinutesRule:
+    """The baseline: the more daily minutes, the more risk. Its ranking is the minutes themselves; its
+    probabilities come from a logistic curve on log minutes fitted on the training answers, so that its logloss,
+    Brier score and error rates at a threshold compare fairly with the model's."""
+
+    def __init__(self, train: pd.DataFrame, label: str):
+        self._curve = LogisticRegression().fit(self._x(train), train[label].astype(int))
+
+    @staticmethod
+    def _x(rows: pd.DataFrame) -> np.ndarray:
+        return np.log1p(rows[RULE_FEATURE].to_numpy(dtype=float)).reshape(-1, 1)
+
+    def predict(self, rows: pd.DataFrame) -> np.ndarray:
+        return self._curve.predict_proba(self._x(rows))[:, 1]
+
+
+def segment_error_rates(labels, predictions, segments: pd.Series, threshold: float,
+                        min_rows: int = 30) -> dict:
+    """False-positive and false-negative rates at `threshold` per segment value, and the largest gap between
+    segments with at least `min_rows` rows (smaller segments are listed but their rates are too noisy to compare)."""
+    frame = pd.DataFrame({"y": np.asarray(labels, dtype=int), "flag": np.asarray(predictions) >= threshold,
+                          "segment": segments.fillna("unknown").astype(str).to_numpy()})
+    rows = []
+    for value, part in frame.groupby("segment", sort=True):
+        negatives, positives = int((part.y == 0).sum()), int((part.y == 1).sum())
+        rows.append({
+            "segment": value, "rows": len(part), "positives": positives, "flagged": int(part.flag.sum()),
+            "false_positive_rate": float((part.flag & (part.y == 0)).sum() / negatives) if negatives else None,
+            "false_negative_rate": float((~part.flag & (part.y == 1)).sum() / positives) if positives else None,
+            "comparable": len(part) >= min_rows,
+        })
+    return {"threshold": threshold, "min_rows": min_rows, "segments": rows,
+            "max_gap": {rate: _gap([r[rate] for r in rows if r["comparable"]])
+                        for rate in ("false_positive_rate", "false_negative_rate")}}
+
+
+def _gap(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return float(max(values) - min(values)) if len(values) >= 2 else None
