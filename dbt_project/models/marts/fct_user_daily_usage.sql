@@ -35,12 +35,16 @@ history as (
 ),
 
 streaks as (
+    -- numbered over the whole read range (a WHERE here would number only the run's window)
     select
         *,
         least(row_number() over (partition by user_key, island order by event_date),
               {{ var('feature_lookback_days') }}) as day_streak
     from history
-    where {{ event_days_in_window('event_date') }}
+),
+
+in_window as (
+    select * from streaks where {{ event_days_in_window('event_date') }}
 ),
 
 sessions as (
@@ -78,6 +82,6 @@ select
     s.baseline_active_days,
     s.active_minutes / nullif(s.baseline_minutes, 0) as minutes_vs_baseline,
     x.main_device
-from streaks as s
+from in_window as s
 left join sessions as x using (user_key, event_date)
 left join topics as t using (user_key, event_date)
