@@ -100,7 +100,11 @@ def health_model(context: dg.AssetExecutionContext, config: HealthModelConfig, w
         return
 
     training = HealthTrainingConfig(reminder_threshold=config.reminder_threshold)
-    model, report = train_health_model(rows, training)
+    try:
+        model, report = train_health_model(rows, training)
+    except ValueError as exc:  # e.g. a part of the split without an at-risk answer: too few labels, not a bug
+        context.log.warning(f"not training: {exc}")
+        return
     registry = _registry()
     data_version = f"surveys:{rows['survey_date'].min()}..{rows['survey_date'].max()}:{len(rows)}answers"
     card = report.registry_metadata(data_version=data_version, intended_use=INTENDED_USE)
