@@ -68,8 +68,7 @@ def measure(home: Path, window_days: int, repeats: int) -> dict:
     """Runs in its own process."""
     import duckdb
     import pandas as pd
-
-    from ml import metrics
+    from sklearn.metrics import roc_auc_score
     from ml.health import training_rows, train_health_model
     from orchestration.defs.models.health import _first_full_day
 
@@ -106,7 +105,7 @@ def measure(home: Path, window_days: int, repeats: int) -> dict:
             "model": {k: report.model[k] for k in pick},
             "daily_minutes_rule": {k: report.baselines["minutes_rule"][k] for k in pick},
             "uncalibrated_trees": {k: report.baselines["uncalibrated"][k] for k in pick},
-            "oracle_latent_compulsivity_auc": metrics.auc(test["is_at_risk"], test["compulsivity"]),
+            "oracle_latent_compulsivity_auc": float(roc_auc_score(test["is_at_risk"], test["compulsivity"])),
         },
         "reliability_model": report.model["reliability"],
         "segment_max_gaps": {column: {scorer: r["max_gap"] for scorer, r in by.items()}

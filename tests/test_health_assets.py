@@ -81,6 +81,12 @@ def test_model_is_calibrated_and_beats_the_daily_minutes_rule(trained):
     for column in ("main_device", "main_geo"):
         rates = card["segments"][column]["model"]
         assert {r["segment"] for r in rates["segments"]} and rates["threshold"] == 0.3
+    [gap_check] = [c for c in first_run.get_asset_check_evaluations() if c.check_name == "health_segment_error_gap"]
+    gaps = gap_check.metadata["gaps"].value
+    assert gap_check.passed == all(gap <= 0.15 for gap in gaps.values())
+    assert gaps == {f"{column}.{rate}": card["segments"][column]["model"]["max_gap"][rate]
+                    for column in ("main_device", "main_geo") for rate in ("false_positive_rate", "false_negative_rate")
+                    if card["segments"][column]["model"]["max_gap"][rate] is not None}
 
 
 def test_scores_cover_active_users_and_a_rerun_replaces_them(trained):

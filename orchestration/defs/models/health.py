@@ -27,6 +27,7 @@ USERS_TABLE = dg.AssetKey(["marts", "dim_users"])
 QUALITY_GATES = ["raw_events"]  # a day whose events failed a critical check spoils the features of its window
 REGISTRY_NAME = "engagement_health"
 GROUP = "engagement_health"
+SEGMENT_GAP_WARN = 0.15  # largest tolerated difference in FPR or FNR between comparable segments
 NOT_FOR_TARGETING = ("Intended use: offering usage reminders and limits to the user themself. Must not be used for "
                      "ad targeting, pricing, content ranking or any other monetisation.")
 
@@ -63,6 +64,10 @@ def _first_full_day(conn) -> dt.date | None:
     group_name=GROUP,
     kinds={"lightgbm", "python"},
     output_required=False,
+    check_specs=[dg.AssetCheckSpec("health_segment_error_gap", asset="health_model",
+                                   description=f"Warns when the new version's false-positive or false-negative rate "
+                                               f"differs by more than {SEGMENT_GAP_WARN} between two device or "
+                                               f"country segments (of at least 30 test answers each).")],
     description="Calibrated LightGBM estimate of the chance that a user would answer the wellbeing survey "
                 "at or above its problematic-use cut-off, from the usage of the days before. " + NOT_FOR_TARGETING,
 )
@@ -144,7 +149,13 @@ def health_model(context: dg.AssetExecutionContext, config: HealthModelConfig, w
         "registry_path": dg.MetadataValue.path(str(registry.get(version).path)),
     }
     metadata.update(chart_metadata(context, lambda: _charts(report, predictions, registry.get(version).path / "charts")))
-    yield dg.MaterializeResult(metadata=metadata)
+    gaps = {f"{column}.{rate}": gap for column, by_scorer in report.segments.items()
+            for rate, gap in by_scorer["model"]["max_gap"].items() if gap is not None}
+    too_wide = {name: gap for name, gap in gaps.items() if gap > SEGMENT_GAP_WARN}
+    yield dg.MaterializeResult(metadata=metadata, check_results=[dg.AssetCheckResult(
+        check_name="health_segment_error_gap", passed=not too_wide, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"gaps": gaps, "above_limit": too_wide, "segment_error_rates": metadata["segment_error_rates"]},
+    )])
 
 
 def _charts(report, predictions, folder):
