@@ -116,9 +116,13 @@ def train_health_model(rows: pd.DataFrame, config: HealthTrainingConfig | None =
 
 def score_on(rows: pd.DataFrame, metric: str = "logloss"):
     """A score_fn for ModelRegistry.promote_if_not_worse: a registered health model's metric on `rows`."""
+    from sklearn.metrics import brier_score_loss
+
     from ml import metrics
 
-    functions = {"auc": metrics.auc, "logloss": metrics.log_loss}
+    functions = {"auc": metrics.auc, "logloss": metrics.log_loss, "brier": brier_score_loss}
+    if metric not in functions:
+        raise ValueError(f"metric must be one of {sorted(functions)}, not {metric!r}")
 
     def score(registered) -> float:
         model = HealthModel.load(getattr(registered, "path", registered))
