@@ -140,3 +140,22 @@ def test_segment_error_rates_count_false_positives_and_negatives_per_group():
     assert (web["false_positive_rate"], web["false_negative_rate"]) == (0.0, 0.0)
     assert rates["max_gap"] == {"false_positive_rate": 0.5, "false_negative_rate": 0.5}
     assert segment_error_rates(labels, scores, segments, 0.5, min_rows=5)["max_gap"]["false_positive_rate"] is None
+
+
+def test_saved_model_predicts_the_same_calibrated_probabilities_and_the_rule_ranks_by_minutes(tmp_path):
+    from ml.health.evaluate import MinutesRule
+    from ml.health.features import FEATURES
+    from ml.health.model import HealthModel
+
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame(rng.random((600, len(FEATURES))), columns=list(FEATURES))
+    rows["is_at_risk"] = (rows["late_night_share"] + 0.5 * rng.random(600) > 1.0).astype(int)
+    model = HealthModel.fit(rows[:400], rows[400:500], "is_at_risk")
+    model.save(tmp_path / "v")
+    again = HealthModel.load(tmp_path / "v")
+    p = again.predict(rows[500:])
+    assert np.array_equal(p, model.predict(rows[500:])) and ((p >= 0) & (p <= 1)).all()
+    assert model.feature_importance()[0]["feature"] == "late_night_share"  # the only informative feature
+    rule = MinutesRule(rows[:500], "is_at_risk").predict(rows[500:])
+    minutes = rows[500:]["mean_daily_minutes"].reset_index(drop=True)
+    assert abs(pd.Series(rule).corr(minutes, method="spearman")) == pytest.approx(1.0)  # ranks by minutes alone

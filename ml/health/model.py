@@ -9,16 +9,16 @@ few, and two parameters do not over-fit a few hundred answers.
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 
 from .features import FEATURES
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.pkl"  # the fitted sklearn/LightGBM objects (load only versions this registry wrote)
 SPEC_FILE = "spec.json"
 
 
@@ -78,14 +78,14 @@ class HealthModel:
     def save(self, folder: Path | str) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.calibrated, folder / MODEL_FILE)
+        (folder / MODEL_FILE).write_bytes(pickle.dumps(self.calibrated))
         (folder / SPEC_FILE).write_text(json.dumps({"features": list(self.features), "params": self.params}, indent=2))
 
     @classmethod
     def load(cls, folder: Path | str) -> "HealthModel":
         folder = Path(folder)
         spec = json.loads((folder / SPEC_FILE).read_text())
-        return cls(calibrated=joblib.load(folder / MODEL_FILE), features=tuple(spec["features"]),
+        return cls(calibrated=pickle.loads((folder / MODEL_FILE).read_bytes()), features=tuple(spec["features"]),
                    params=spec["params"])
 
 
