@@ -105,6 +105,7 @@ def measure(home: Path, window_days: int, repeats: int) -> dict:
             "model": {k: report.model[k] for k in pick},
             "daily_minutes_rule": {k: report.baselines["minutes_rule"][k] for k in pick},
             "uncalibrated_trees": {k: report.baselines["uncalibrated"][k] for k in pick},
+            "auc_gain_over_rule_95ci": report.auc_gain_over_rule,
             "oracle_latent_compulsivity_auc": float(roc_auc_score(test["is_at_risk"], test["compulsivity"])),
         },
         "reliability_model": report.model["reliability"],

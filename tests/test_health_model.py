@@ -159,3 +159,16 @@ def test_saved_model_predicts_the_same_calibrated_probabilities_and_the_rule_ran
     rule = MinutesRule(rows[:500], "is_at_risk").predict(rows[500:])
     minutes = rows[500:]["mean_daily_minutes"].reset_index(drop=True)
     assert abs(pd.Series(rule).corr(minutes, method="spearman")) == pytest.approx(1.0)  # ranks by minutes alone
+
+
+def test_auc_gain_interval_brackets_the_gain_and_resamples_people():
+    from ml.health.evaluate import auc_gain_interval
+
+    rng = np.random.default_rng(1)
+    people = np.repeat(np.arange(150), 2)
+    y = (rng.random(300) < 0.3).astype(int)
+    strong, weak = y + rng.normal(0, 0.5, 300), y + rng.normal(0, 2.0, 300)
+    gain = auc_gain_interval(y, strong, weak, people, resamples=300)
+    assert gain["low"] < gain["gain"] < gain["high"] and gain["low"] > 0 and gain["resamples"] == 300
+    same = auc_gain_interval(y, strong, strong, people, resamples=50)
+    assert same["gain"] == same["low"] == same["high"] == 0.0

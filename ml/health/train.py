@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from .evaluate import MinutesRule, probability_report, segment_error_rates
+from .evaluate import MinutesRule, auc_gain_interval, probability_report, segment_error_rates
 from .features import FEATURES
 from .model import HealthModel, HealthModelParams
 
@@ -38,6 +38,7 @@ class HealthReport:
     model: dict  # probability_report on the test answers
     baselines: dict  # name -> probability_report (without reliability)
     segments: dict  # segment column -> segment_error_rates, for the model and for the rule
+    auc_gain_over_rule: dict  # AUC(model) - AUC(minutes rule), 95% interval resampling people
     split: dict
     feature_importance: list[dict]
     params: dict
@@ -54,6 +55,7 @@ class HealthReport:
             "baselines": {name: {k: m[k] for k in ("auc", "logloss", "brier", "ece")}
                           for name, m in self.baselines.items()},
             "segments": self.segments,
+            "auc_gain_over_rule": self.auc_gain_over_rule,
             "rows": self.split["rows"],
             "params": self.params,
             "data_version": data_version,
@@ -102,6 +104,8 @@ def train_health_model(rows: pd.DataFrame, config: HealthTrainingConfig | None =
         model=probability_report(y, predictions["model"]),
         baselines=baselines,
         segments=segments,
+        auc_gain_over_rule=auc_gain_interval(y, predictions["model"], predictions["minutes_rule"],
+                                             predictions["user_key"]),
         split={"by": "user (hash of user_key)", "rows": {n: len(f) for n, f in parts.items()},
                "positives": {n: int(f[LABEL].sum()) for n, f in parts.items()},
                "users": {n: int(f["user_key"].nunique()) for n, f in parts.items()}},

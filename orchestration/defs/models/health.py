@@ -141,6 +141,7 @@ def health_model(context: dg.AssetExecutionContext, config: HealthModelConfig, w
         "feature_importance_gain": dg.MetadataValue.md(md.importance_table(report.feature_importance)),
         "auc": report.model["auc"],
         "rule_auc": report.baselines["minutes_rule"]["auc"],
+        "auc_gain_over_rule_95ci": report.auc_gain_over_rule,
         "logloss": report.model["logloss"],
         "brier": report.model["brier"],
         "registry_path": dg.MetadataValue.path(str(registry.get(version).path)),
