@@ -134,12 +134,16 @@ def test_segment_error_rates_count_false_positives_and_negatives_per_group():
     labels = [1, 1, 0, 0, 0, 1, 0, 0]
     scores = [0.9, 0.1, 0.8, 0.1, 0.2, 0.7, 0.1, 0.1]
     segments = pd.Series(["ios"] * 4 + ["web"] * 4)
-    rates = segment_error_rates(labels, scores, segments, threshold=0.5, min_rows=4)
+    rates = segment_error_rates(labels, scores, segments, threshold=0.5, min_rows=4, min_denominator=1)
     ios, web = rates["segments"]
     assert (ios["false_positive_rate"], ios["false_negative_rate"]) == (0.5, 0.5)
     assert (web["false_positive_rate"], web["false_negative_rate"]) == (0.0, 0.0)
     assert rates["max_gap"] == {"false_positive_rate": 0.5, "false_negative_rate": 0.5}
-    assert segment_error_rates(labels, scores, segments, 0.5, min_rows=5)["max_gap"]["false_positive_rate"] is None
+    assert segment_error_rates(labels, scores, segments, 0.5, min_rows=5, min_denominator=1)["max_gap"] == {
+        "false_positive_rate": None, "false_negative_rate": None}  # segments too small
+    # web has 3 negatives but 1 positive: with at least 2 of each, only the false-positive rates compare
+    assert segment_error_rates(labels, scores, segments, 0.5, min_rows=4, min_denominator=2)["max_gap"] == {
+        "false_positive_rate": 0.5, "false_negative_rate": None}
 
 
 def test_saved_model_predicts_the_same_calibrated_probabilities_and_the_rule_ranks_by_minutes(tmp_path):

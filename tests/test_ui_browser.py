@@ -22,10 +22,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parent / "output"
-GROUPS = ("ingest", "staging", "intermediate", "marts", "ctr_model", "comment_model")
+GROUPS = ("ingest", "staging", "intermediate", "marts", "ctr_model", "comment_model", "recommendation")
 ASSETS_BY_GROUP = {"ingest": ("raw_events", "raw_annotations"), "staging": ("stg_raw__events",),
                    "marts": ("fct_ctr_training", "dim_users"), "ctr_model": ("ctr_model", "ctr_scores"),
-                   "comment_model": ("comment_classifier", "sentiment_trends")}
+                   "comment_model": ("comment_classifier", "sentiment_trends"),
+                   "recommendation": ("recommender_model", "user_recommendations")}
 
 pytestmark = pytest.mark.slow
 

@@ -39,9 +39,10 @@ class MinutesRule:
 
 
 def segment_error_rates(labels, predictions, segments: pd.Series, threshold: float,
-                        min_rows: int = 30) -> dict:
+                        min_rows: int = 30, min_denominator: int = 10) -> dict:
     """False-positive and false-negative rates at `threshold` per segment value, and the largest gap between
-    segments with at least `min_rows` rows (smaller segments are listed but their rates are too noisy to compare)."""
+    segments. A rate enters the gap only for a segment with at least `min_rows` rows and `min_denominator`
+    negatives (FPR) or positives (FNR): smaller segments are listed, but their rates are too noisy to compare."""
     frame = pd.DataFrame({"y": np.asarray(labels, dtype=int), "flag": np.asarray(predictions) >= threshold,
                           "segment": segments.fillna("unknown").astype(str).to_numpy()})
     rows = []
@@ -53,9 +54,13 @@ def segment_error_rates(labels, predictions, segments: pd.Series, threshold: flo
             "false_negative_rate": float((~part.flag & (part.y == 1)).sum() / positives) if positives else None,
             "comparable": len(part) >= min_rows,
         })
-    return {"threshold": threshold, "min_rows": min_rows, "segments": rows,
-            "max_gap": {rate: _gap([r[rate] for r in rows if r["comparable"]])
-                        for rate in ("false_positive_rate", "false_negative_rate")}}
+    denominators = {"false_positive_rate": "negatives", "false_negative_rate": "positives"}
+    for row in rows:
+        row["negatives"] = row["rows"] - row["positives"]
+    return {"threshold": threshold, "min_rows": min_rows, "min_denominator": min_denominator, "segments": rows,
+            "max_gap": {rate: _gap([r[rate] for r in rows
+                                    if r["comparable"] and r[denominators[rate]] >= min_denominator])
+                        for rate in denominators}}
 
 
 def _gap(values: list) -> float | None:

@@ -37,12 +37,12 @@ SEARCH_SHARE = 0.06  # views reached through a search
 PERSONALISED_SHARE = 0.70  # views the feed picked from the user's tastes (rest: generally popular)
 AD_SHARE = 0.30  # views followed by an in-feed ad
 
-# Compulsive use (World.user_compulsivity, standard normal) shows in usage, modestly: longer sessions, more of the
-# feed following the user's own tastes, and sessions in the small hours. The session-length factor is centred so
+# Compulsive use (World.user_compulsivity, standard normal) shows in usage, modestly: more sessions (world.py),
+# longer sessions and sessions in the small hours. What a user views is left to their tastes (the recommender's
+# oracle, item_view_probability, stays exact). The session-length factor is centred so
 # that the average session (sessions are drawn more often from compulsive users) keeps MEAN_VIEWS_PER_SESSION.
 HABIT_SESSION_LENGTH_EFFECT = 0.25
 _HABIT_LENGTH_CENTRE = HABIT_SESSION_LENGTH_EFFECT * HABIT_ACTIVITY_EFFECT + HABIT_SESSION_LENGTH_EFFECT**2 / 2
-HABIT_PERSONALISED_EFFECT = 0.06  # per standard deviation of compulsivity, on PERSONALISED_SHARE
 SMALL_HOURS = (0, 1, 2, 3)  # UTC hours a compulsive user's session may move to
 
 
@@ -115,14 +115,11 @@ def simulate_sessions(world: World, rng: np.random.Generator, users: np.ndarray,
     user = users[sess]
     n = len(sess)
     from_search = rng.random(n) < SEARCH_SHARE
-    personal_share = np.clip(PERSONALISED_SHARE + HABIT_PERSONALISED_EFFECT * world.user_compulsivity[user], 0.5, 0.9)
-    personal = from_search | (rng.random(n) < personal_share)
-    topic = np.where(personal, world.sample_interest_topics(rng, user), world.sample_popular_topics(rng, n))
-    item = world.sample_items(rng, topic)
+    topic, item = sample_viewed_items(world, rng, user, from_search)
     affinity = world.affinity(user, topic)
     quality = 2.0 * world.item_quality[item] - 1.0  # -1 .. 1
 
-    dwell = rng.lognormal(np.log(9000.0) + 0.45 * affinity + 0.6 * quality, 0.8).clip(300, 600_000).astype(np.int64)
+    dwell = sample_dwell_ms(rng, affinity, quality)
     like = rng.random(n) < ad_model.sigmoid(-3.2 + 0.9 * affinity + 1.6 * quality)
     share = rng.random(n) < ad_model.sigmoid(-5.0 + 0.8 * affinity + 1.4 * quality)
     # Latent opinion of the item; centred so strong feelings (which make people comment) go both ways.
@@ -209,6 +206,32 @@ def simulate_sessions(world: World, rng: np.random.Generator, users: np.ndarray,
     blocks.append(Events.build(len(rows), ts_ms=ts, event_type=TYPE_CODE["purchase"], ad=ad[k],
                                campaign=world.ad_campaign[ad[k]], amount=amount[k], **common(rows)))
     return Events.concat(blocks, shift_requests=False)  # requests already count from the first block
+
+
+def sample_viewed_items(world: World, rng: np.random.Generator, users: np.ndarray,
+                        from_search: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(topic, item) of each view: searches and most feed slots follow the user's tastes, the rest what is popular
+    overall; within a topic, popular items are served more often. `item_view_probability` is this, in closed form."""
+    personal = from_search | (rng.random(len(users)) < PERSONALISED_SHARE)
+    topic = np.where(personal, world.sample_interest_topics(rng, users), world.sample_popular_topics(rng, len(users)))
+    return topic, world.sample_items(rng, topic)
+
+
+def item_view_probability(world: World, users: np.ndarray) -> np.ndarray:
+    """(len(users), items): the true probability that a user's next view is each item. It is what the generator
+    draws from, so ranking by it is the best any recommender can do on generated data (the oracle)."""
+    personal = SEARCH_SHARE + (1.0 - SEARCH_SHARE) * PERSONALISED_SHARE
+    interest = world.user_interest[users].astype(np.float64)
+    topic_probability = personal * interest + (1.0 - personal) * world.topic_popularity
+    within_topic = world.item_popularity.astype(np.float64)
+    topic_totals = np.bincount(world.item_topic, weights=within_topic, minlength=world.user_interest.shape[1])
+    within_topic = within_topic / topic_totals[world.item_topic]
+    return topic_probability[:, world.item_topic] * within_topic
+
+
+def sample_dwell_ms(rng: np.random.Generator, affinity: np.ndarray, quality: np.ndarray) -> np.ndarray:
+    """Time on a viewed item: longer for liked topics and better items, heavy-tailed, 0.3 s .. 10 min."""
+    return rng.lognormal(np.log(9000.0) + 0.45 * affinity + 0.6 * quality, 0.8).clip(300, 600_000).astype(np.int64)
 
 
 def _exclusive_cumsum_per_group(values: np.ndarray, group_sizes: np.ndarray) -> np.ndarray:

@@ -168,10 +168,13 @@ def world_sizes(events_per_day: int) -> dict[str, int]:
 
 
 @lru_cache(maxsize=4)
-def build_world(seed: int, events_per_day: int) -> World:
-    """The world for (seed, volume); cached because every day of a run shares it."""
+def build_world(seed: int, events_per_day: int, n_items: int | None = None) -> World:
+    """The world for (seed, volume); cached because every day of a run shares it. `n_items` overrides the catalogue
+    size that the volume implies (benchmarks that need a given users x items shape)."""
     rng = np.random.default_rng([seed, _WORLD_STREAM])
     sizes = world_sizes(events_per_day)
+    if n_items is not None:
+        sizes["items"] = n_items
     n_topics = len(TOPICS)
 
     topic_popularity = rng.dirichlet(np.full(n_topics, 8.0))

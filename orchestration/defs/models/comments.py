@@ -14,7 +14,8 @@ import json
 import dagster as dg
 import pandas as pd
 
-from orchestration.defs.models.conventions import chart_metadata, daily_model_asset, model_asset, replace_event_days
+from orchestration.defs.models.conventions import (chart_metadata, daily_model_asset, model_asset, model_kept,
+                                                    replace_event_days)
 from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
@@ -94,14 +95,16 @@ def comment_classifier(context: dg.AssetExecutionContext, config: CommentClassif
     fine-tuned on the annotated comments of `marts.fct_comments` with a time split, compared with TF-IDF +
     logistic regression on the same rows, versioned in the model registry and promoted only when its test
     macro-F1 is not worse than the serving version's on the same rows and beats always predicting the most
-    common label. Skipped (not materialised) until enough labels exist, and while too few new ones arrived."""
+    common label. Until enough labels exist, and while too few new ones arrived, nothing is trained
+    (materialised with `retrained: false` and the reason, so the day's comments are still scored)."""
     from ml.text import TextSplitConfig, TextTrainingConfig, model_scorer, train_text_classifier
     from ml.text.evaluate import majority_class_metrics
 
     with warehouse.connect(read_only=True) as conn:
         last_day = conn.execute("SELECT max(event_date) FROM marts.fct_comments").fetchone()[0]
         if last_day is None:
-            context.log.warning("marts.fct_comments is empty: nothing to train on yet")
+            yield model_kept(context, "marts.fct_comments is empty: nothing to train on yet",
+                             _registry().promoted_version())
             return
         first_day = last_day - dt.timedelta(days=config.window_days - 1)
         labelled = conn.execute("""
@@ -114,16 +117,17 @@ def comment_classifier(context: dg.AssetExecutionContext, config: CommentClassif
         context.log.warning(f"leaving days that failed a blocking check out of training: {failing}")
         labelled = labelled[~pd.to_datetime(labelled["event_date"]).dt.date.isin(set(failing))]
     days = labelled["event_date"].nunique()
-    if len(labelled) < config.min_labels or days < 3:
-        context.log.warning(f"{len(labelled)} annotated comments on {days} day(s) in {first_day} .. {last_day}: "
-                            f"training needs {config.min_labels} on at least 3 days (train, validation, test)")
-        return
     registry = _registry()
+    if len(labelled) < config.min_labels or days < 3:
+        yield model_kept(context, f"{len(labelled)} annotated comments on {days} day(s) in {first_day} .. "
+                                  f"{last_day}: training needs {config.min_labels} on at least 3 days (train, "
+                                  "validation, test)", registry.promoted_version())
+        return
     serving = registry.promoted()
     new_labels = _new_labels_since(labelled, serving)
     if serving is not None and new_labels < config.min_new_labels:
-        context.log.info(f"{new_labels} new annotations since {serving.version} was trained "
-                         f"(retraining at {config.min_new_labels}): keeping it")
+        yield model_kept(context, f"{new_labels} new annotations since {serving.version} was trained "
+                                  f"(retraining at {config.min_new_labels}): keeping it", serving.version)
         return
 
     training = TextTrainingConfig(backbone=config.backbone or load_settings().text_backbone,

@@ -19,6 +19,17 @@ def daily_model_asset(**kwargs):
     return model_asset(partitions_def=daily_partitions, backfill_policy=single_run_backfill, **kwargs)
 
 
+def model_kept(context: dg.AssetExecutionContext, reason: str, serving_version: str | None) -> dg.MaterializeResult:
+    """The outcome of a model asset that did not train a new version (too little data, nothing new, ...).
+
+    It is materialised all the same, with the reason: a model asset that emits nothing makes Dagster skip every
+    asset downstream in the run, so the day's scores would silently not be written while a serving model exists.
+    """
+    context.log.warning(reason)
+    return dg.MaterializeResult(metadata={"retrained": False, "reason": reason,
+                                          "serving_version": serving_version or "none"})
+
+
 def chart_metadata(context: dg.AssetExecutionContext, render: Callable[[], dict[str, Path]]) -> dict:
     """Metadata for the model's evaluation charts: a path entry per PNG (`<name>_chart`) and one Markdown entry
     (`charts`) embedding them all, so the UI shows them inline. ``render`` writes the PNGs (into the registered

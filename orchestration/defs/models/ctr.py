@@ -14,7 +14,8 @@ import json
 import dagster as dg
 import pandas as pd
 
-from orchestration.defs.models.conventions import chart_metadata, daily_model_asset, model_asset, replace_event_days
+from orchestration.defs.models.conventions import (chart_metadata, daily_model_asset, model_asset, model_kept,
+                                                    replace_event_days)
 from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
@@ -66,15 +67,16 @@ def _truth_for(days: list[str]) -> pd.DataFrame | None:
 def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehouse: DuckDBWarehouse):
     """LightGBM click-through-rate model trained on the latest days of `marts.fct_ctr_training` (time split:
     train on earlier days, early-stop on the next, evaluate on the latest), versioned in the model registry and
-    promoted only when not worse than the serving version on the same test days. Skipped (not materialised)
-    while the table holds fewer days than a time split needs."""
+    promoted only when not worse than the serving version on the same test days. While the table holds fewer days
+    than a time split needs, nothing is trained (materialised with `retrained: false` and the reason)."""
     from ml.ctr import CtrTrainingConfig, train_ctr_model
     from ml.ctr.evaluate import model_scorer
 
     with warehouse.connect(read_only=True) as conn:
         last_day = conn.execute("SELECT max(event_date) FROM marts.fct_ctr_training").fetchone()[0]
         if last_day is None:
-            context.log.warning("marts.fct_ctr_training is empty: nothing to train on yet")
+            yield model_kept(context, "marts.fct_ctr_training is empty: nothing to train on yet",
+                             _registry().promoted_version())
             return
         first_day = last_day - dt.timedelta(days=config.window_days - 1)
         df = conn.execute("SELECT * FROM marts.fct_ctr_training WHERE event_date BETWEEN ? AND ?",
@@ -89,8 +91,8 @@ def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehou
         df = df[~df["event_date"].astype(str).isin(set(left_out))]
     days = sorted(df["event_date"].astype(str).unique())
     if len(days) < 3:
-        context.log.warning(f"only {len(days)} day(s) of training data ({days}); a time split needs at least 3 "
-                            "(train, validation, test): not training yet")
+        yield model_kept(context, f"only {len(days)} day(s) of training data ({days}); a time split needs at least "
+                                  "3 (train, validation, test): not training yet", _registry().promoted_version())
         return
 
     model, report = train_ctr_model(df, config=CtrTrainingConfig())

@@ -14,7 +14,8 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from orchestration.defs.models.conventions import chart_metadata, daily_model_asset, model_asset, replace_event_days
+from orchestration.defs.models.conventions import (chart_metadata, daily_model_asset, model_asset, model_kept,
+                                                   replace_event_days)
 from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
@@ -76,7 +77,8 @@ def health_model(context: dg.AssetExecutionContext, config: HealthModelConfig, w
         last = conn.execute("SELECT max(survey_date) FROM staging.stg_raw__wellbeing_surveys").fetchone()[0]
         first_full = _first_full_day(conn)
         if last is None or first_full is None:
-            context.log.warning("no survey answers or no usage yet: nothing to train on")
+            yield model_kept(context, "no survey answers or no usage yet: nothing to train on",
+                             _registry().promoted_version())
             return
         first = last - dt.timedelta(days=config.survey_days - 1)
         surveys = conn.execute(
@@ -97,15 +99,16 @@ def health_model(context: dg.AssetExecutionContext, config: HealthModelConfig, w
         rows = rows[~spoiled]
     rows = rows.assign(**{LABEL: rows[LABEL].astype(int)})
     if len(rows) < config.min_answers:
-        context.log.warning(f"{len(rows)} usable survey answers (with {config.window_days} whole days of usage "
-                            f"before them); min_answers is {config.min_answers}: not training yet")
+        yield model_kept(context, f"{len(rows)} usable survey answers (with {config.window_days} whole days of "
+                                  f"usage before them); min_answers is {config.min_answers}: not training yet",
+                         _registry().promoted_version())
         return
 
     training = HealthTrainingConfig(reminder_threshold=config.reminder_threshold)
     try:
         model, report = train_health_model(rows, training)
     except ValueError as exc:  # e.g. a part of the split without an at-risk answer: too few labels, not a bug
-        context.log.warning(f"not training: {exc}")
+        yield model_kept(context, f"not training: {exc}", _registry().promoted_version())
         return
     registry = _registry()
     data_version = f"surveys:{rows['survey_date'].min()}..{rows['survey_date'].max()}:{len(rows)}answers"
@@ -126,6 +129,7 @@ def health_model(context: dg.AssetExecutionContext, config: HealthModelConfig, w
     )
     predictions = report.test_predictions
     metadata = {
+        "retrained": True,
         "version": version,
         "promoted": decision.promoted,
         "promotion_decision": decision.reason,
@@ -152,7 +156,8 @@ def health_model(context: dg.AssetExecutionContext, config: HealthModelConfig, w
 
 @dg.asset_check(asset=health_model, description=f"Warns when the latest version's false-positive or false-negative "
                                                 f"rate differs by more than {SEGMENT_GAP_WARN} between two device or "
-                                                f"country segments (of at least 30 test answers each).")
+                                                f"country segments (of at least 30 test answers, 10 in the "
+                                                f"rate's denominator).")
 def health_segment_error_gap() -> dg.AssetCheckResult:
     """A separate check (not a check spec on the asset) because the model asset is skipped when labels are few."""
     registry = _registry()
