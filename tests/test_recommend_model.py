@@ -132,12 +132,15 @@ def test_cold_start_users_get_documented_fallbacks(interactions, trained):
     new_items = model.items.keys[1:6]
     rows += [("new-but-active-user", item, interactions["day"].max(), 1.0, model.item_topics[i + 1])
              for i, item in enumerate(new_items)]
+    rows += [("new-but-active-user", "item-released-after-training", interactions["day"].max(), 9.0, topic)]
     history = pd.concat([few, pd.DataFrame(rows, columns=few.columns)], ignore_index=True)
     recs = model.recommend(history, ["one-interaction-user", "new-but-active-user", "never-seen-user"])
     reason = recs.groupby("user")["reason"].first()
     assert reason["one-interaction-user"] == f"segment_popularity:{topic}"
     assert reason["new-but-active-user"] == "model"  # 5 items: folded into the factor space
     assert reason["never-seen-user"] == "global_popularity"
+    # An item unknown at training has no factors: it neither breaks the fold-in nor appears in a list.
+    assert "item-released-after-training" not in set(recs["item"])
     assert known_item not in set(recs.loc[recs["user"] == "one-interaction-user", "item"])
     assert recs.groupby("user").size().eq(20).all()
     # The popularity fallback for a segment ranks what that segment's users watch, not the global chart.
