@@ -24,7 +24,7 @@ def test_every_asset_has_a_group_and_a_description():
     specs = {key: graph.get(key) for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
     groups = {node.group_name for node in specs.values()}
     assert groups == {"ingest", "staging", "intermediate", "marts", "ctr_model", "comment_model", "recommendation",
-                      "ad_policy"}
+                      "ad_policy", "engagement_health"}
     missing = [k.to_user_string() for k, node in specs.items() if not node.description]
     assert not missing, f"assets without description: {missing}"
     raw = dg.AssetKey("raw_events")

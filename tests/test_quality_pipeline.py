@@ -20,7 +20,7 @@ from tests.helpers import query, run_daily_job
 DAYS = [dt.date(2026, 3, 1) + dt.timedelta(days=i) for i in range(7)]
 GOOD, NULL_USERS, UNKNOWN_FLOOD, THIN, LONG_DWELL = DAYS[:3], DAYS[3], DAYS[4], DAYS[5], DAYS[6]
 FCT_CTR = dg.AssetKey(["marts", "fct_ctr_training"])
-INGEST = {dg.AssetKey("raw_events"), dg.AssetKey("raw_annotations")}
+INGEST = {dg.AssetKey("raw_events"), dg.AssetKey("raw_annotations"), dg.AssetKey("raw_surveys")}
 
 
 @pytest.fixture(scope="module")

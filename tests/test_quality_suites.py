@@ -14,7 +14,7 @@ from orchestration.lib.gx_suites import (
 
 SUITES = {"raw_events": ["raw_events"], "fct_ctr_training": ["marts", "fct_ctr_training"],
           "fct_comments": ["marts", "fct_comments"], "ctr_scores": ["ctr_scores"],
-          "comment_sentiment": ["comment_sentiment"]}
+          "comment_sentiment": ["comment_sentiment"], "user_health_scores": ["user_health_scores"]}
 
 
 def write_suite(folder: Path, doc: dict) -> Path:

@@ -22,11 +22,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parent / "output"
-GROUPS = ("ingest", "staging", "intermediate", "marts", "ctr_model", "comment_model", "recommendation")
+GROUPS = ("ingest", "staging", "intermediate", "marts", "ctr_model", "comment_model", "recommendation", "ad_policy",
+          "engagement_health")
 ASSETS_BY_GROUP = {"ingest": ("raw_events", "raw_annotations"), "staging": ("stg_raw__events",),
                    "marts": ("fct_ctr_training", "dim_users"), "ctr_model": ("ctr_model", "ctr_scores"),
                    "comment_model": ("comment_classifier", "sentiment_trends"),
-                   "recommendation": ("recommender_model", "user_recommendations")}
+                   "recommendation": ("recommender_model", "user_recommendations"),
+                   "ad_policy": ("ad_policy", "ad_policy_evaluation"),
+                   "engagement_health": ("health_model", "user_health_scores")}
 
 pytestmark = pytest.mark.slow
 

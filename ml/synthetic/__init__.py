@@ -2,7 +2,8 @@
 
     generate_day(day, landing_dir, truth_dir, events_per_day=20_000, seed=7, file_format="jsonl")
 
-writes `<landing>/events/dt=DAY/part-*.{jsonl,jsonl.gz,parquet}` and `<landing>/annotations/dt=DAY.csv`,
+writes `<landing>/events/dt=DAY/part-*.{jsonl,jsonl.gz,parquet}`, `<landing>/annotations/dt=DAY.csv` and
+`<landing>/surveys/dt=DAY.csv` (wellbeing-survey answers),
 plus the ground truth the data was drawn from under `truth_dir` (never inside the landing folder).
 """
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .dirt import DirtConfig
 from .generator import generate_day
+from .surveys import SURVEY_SHARE
 from .writer import FILE_FORMATS
 
 
@@ -22,6 +23,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--format", dest="file_format", choices=FILE_FORMATS, default="jsonl")
     parser.add_argument("--chunk-events", type=int, default=250_000)
+    parser.add_argument("--survey-share", type=float, default=SURVEY_SHARE,
+                        help="share of all users answering the wellbeing survey each day")
     parser.add_argument("--clean", action="store_true", help="no dirty data (no duplicates, late or bad lines)")
     return parser.parse_args(argv)
 
@@ -33,9 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         day = date.fromordinal(args.start.toordinal() + offset)
         started = time.perf_counter()
         m = generate_day(day, args.landing, args.truth, events_per_day=args.events_per_day, seed=args.seed,
-                         file_format=args.file_format, dirt=dirt, chunk_events=args.chunk_events)
+                         file_format=args.file_format, dirt=dirt, chunk_events=args.chunk_events,
+                         survey_share=args.survey_share)
         seconds = time.perf_counter() - started
         print(f"{m.day}: {m.total_lines} lines ({m.clean_events} clean, {m.late_events} late, "
               f"{m.duplicate_lines} duplicate, {m.quarantined_lines} bad), {m.annotations} annotations, "
+              f"{m.survey_responses} survey answers, "
               f"{len(m.files)} files, {seconds:.1f}s")
     return 0

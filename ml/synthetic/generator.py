@@ -22,12 +22,13 @@ from .sessions import (
     EVENTS_PER_SESSION, LATE_EVENTS_PER_SESSION, MS_PER_DAY, day_event_target, day_start_ms,
     simulate_day_sessions, simulate_late_sessions,
 )
-from .truth import DayTruth, day_truth_dir, write_world
+from .surveys import SURVEY_SHARE, survey_day, write_survey_csv
+from .truth import DayTruth, day_truth_dir, write_survey_truth, write_world
 from .world import World, build_world
 from .writer import FILE_FORMATS, part_path, write_part
 
 # Purposes of the per-chunk random streams; adding a purpose never changes the others.
-_SESSIONS, _LATE, _DIRT, _LABELS = range(4)
+_SESSIONS, _LATE, _DIRT, _LABELS, _SURVEYS = range(5)
 
 
 def generate_day(
@@ -40,8 +41,10 @@ def generate_day(
     file_format: str = "jsonl",
     dirt: DirtConfig | None = None,
     chunk_events: int = 250_000,
+    survey_share: float = SURVEY_SHARE,
 ) -> DayManifest:
-    """Write one landing day (events + annotations) and its ground truth; replaces earlier output of that day."""
+    """Write one landing day (events, annotations, survey answers) and its ground truth; replaces earlier output
+    of that day. `survey_share`: the share of all users answering the wellbeing survey that day."""
     if file_format not in FILE_FORMATS:
         raise ValueError(f"file_format must be one of {FILE_FORMATS}, not {file_format!r}")
     if events_per_day <= 0 or chunk_events <= 0:
@@ -53,6 +56,7 @@ def generate_day(
 
     events_dir = landing_dir / "events" / f"dt={day.isoformat()}"
     annotation_path = landing_dir / "annotations" / f"dt={day.isoformat()}.csv"
+    survey_path = landing_dir / "surveys" / f"dt={day.isoformat()}.csv"
     for stale in (events_dir, day_truth_dir(truth_dir, day)):
         shutil.rmtree(stale, ignore_errors=True)
     events_dir.mkdir(parents=True)
@@ -65,6 +69,7 @@ def generate_day(
         day=day.isoformat(), seed=seed, events_per_day=events_per_day, file_format=file_format,
         chunk_events=chunk_events, dirt=dirt.to_dict(), files=[],
         annotation_file=annotation_path.relative_to(landing_dir).as_posix(),
+        survey_file=survey_path.relative_to(landing_dir).as_posix(),
     )
     tally = _Tally()
     con = duckdb.connect()
@@ -79,6 +84,11 @@ def generate_day(
     finally:
         con.close()
     tally.fill(manifest)
+    survey = survey_day(world, _chunk_rng(seed, day, 0, _SURVEYS), day, survey_share)
+    write_survey_csv(survey_path, survey)
+    write_survey_truth(world, survey, truth_dir, day)
+    manifest.survey_responses = len(survey.rows)
+    manifest.invalid_survey_responses = int((~survey.valid).sum())
     manifest.write(day_truth_dir(truth_dir, day) / "manifest.json")
     return manifest
 

@@ -40,6 +40,9 @@ class DayManifest:
     unknown_types: dict[str, int] = field(default_factory=dict)
     annotations: int = 0
     noisy_annotations: int = 0
+    survey_file: str = ""  # wellbeing survey answers of the day, relative to the landing folder
+    survey_responses: int = 0  # rows in the survey file
+    invalid_survey_responses: int = 0  # rows with an item blank or out of range (a loader quarantines them)
 
     @property
     def expected_loaded_rows(self) -> int:

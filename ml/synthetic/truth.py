@@ -5,6 +5,7 @@
                                                     per candidate ad: its logging probability and true click
                                                     probability (the truth of any ad policy's value)
     truth_dir/dt=YYYY-MM-DD/comments.parquet        true sentiment and the (possibly wrong) human label
+    truth_dir/dt=YYYY-MM-DD/surveys.parquet         each survey answer's latent compulsivity, score and validity
     truth_dir/dt=YYYY-MM-DD/manifest.json           exact counts of what was written (manifest.py)
 """
 
@@ -20,7 +21,7 @@ import pyarrow.parquet as pq
 from .comments import SENTIMENTS
 from .ids import id_expressions, timestamp_expression
 from .writer import CANDIDATE_IDS as _CANDIDATE_IDS
-from .world import World
+from .world import USER_ID_FORMAT, World, format_ids
 
 
 def write_world(world: World, truth_dir: Path) -> None:
@@ -29,6 +30,20 @@ def write_world(world: World, truth_dir: Path) -> None:
     pq.write_table(world.users_table(), out / "users.parquet")
     pq.write_table(world.items_table(), out / "items.parquet")
     pq.write_table(world.ads_table(), out / "ads.parquet")
+
+
+def write_survey_truth(world: World, survey, truth_dir: Path, day: date) -> None:
+    """The latent trait behind each survey answer (survey: surveys.SurveyDay)."""
+    out = day_truth_dir(truth_dir, day)
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({
+        "response_id": [row[0] for row in survey.rows],
+        "user_id": format_ids(USER_ID_FORMAT, survey.users),
+        "compulsivity": world.user_compulsivity[survey.users],
+        "score": survey.scores,
+        "at_risk": survey.at_risk,
+        "valid": survey.valid,
+    }), out / "surveys.parquet")
 
 
 def day_truth_dir(truth_dir: Path, day: date) -> Path:

@@ -26,6 +26,10 @@ DEVICE_WEIGHTS = (0.38, 0.44, 0.18)
 # Stream id that keeps the world's random numbers apart from the per-day streams.
 _WORLD_STREAM = 0x5EED
 _SPONSOR_STREAM = 0x5B0C  # its own stream, so adding sponsorship left every other draw as it was
+_HABIT_STREAM = 0x4AB1  # the same for the compulsive-use trait
+# How strongly compulsivity (a standard normal trait) pulls a user back to the app: session rate multiplier
+# exp(HABIT_ACTIVITY_EFFECT * compulsivity). Modest next to the spread of ordinary activity (lognormal sigma 1.1).
+HABIT_ACTIVITY_EFFECT = 0.35
 SPONSORED_ITEM_SHARE = 0.2
 
 
@@ -42,6 +46,7 @@ class World:
     user_geo: np.ndarray  # index into COUNTRIES
     user_attitude: np.ndarray  # general tone of a user's comments: < 0 grumpy, > 0 upbeat
     user_click_bias: np.ndarray  # the user's own tendency to click ads (logit units)
+    user_compulsivity: np.ndarray  # latent problematic-use trait, standard normal: drives usage and the survey
     item_topic: np.ndarray
     item_quality: np.ndarray  # in (0, 1)
     item_popularity: np.ndarray  # how often the feed serves an item within its topic
@@ -59,7 +64,8 @@ class World:
     _item_cdf_by_topic: list[np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._activity_cdf = np.cumsum(self.user_activity) / self.user_activity.sum()
+        session_rate = self.user_activity * np.exp(HABIT_ACTIVITY_EFFECT * self.user_compulsivity)
+        self._activity_cdf = np.cumsum(session_rate) / session_rate.sum()
         self._interest_cdf = np.cumsum(self.user_interest, axis=1, dtype=np.float64)
         self._network_cdf = np.cumsum(self.user_network_mix, axis=1, dtype=np.float64)
         self._items_by_topic = [np.flatnonzero(self.item_topic == t) for t in range(len(TOPICS))]
@@ -122,6 +128,7 @@ class World:
             "geo": np.asarray(COUNTRIES)[self.user_geo],
             "attitude": self.user_attitude,
             "click_propensity": self.user_click_bias,
+            "compulsivity": self.user_compulsivity,
         }
         for t, topic in enumerate(TOPICS):
             columns[f"interest_{topic}"] = self.user_interest[:, t]
@@ -205,6 +212,7 @@ def build_world(seed: int, events_per_day: int, n_items: int | None = None) -> W
         user_geo=user_geo,
         user_attitude=user_attitude,
         user_click_bias=user_click_bias,
+        user_compulsivity=np.random.default_rng([seed, _HABIT_STREAM]).normal(0.0, 1.0, size=n_users),
         item_topic=item_topic,
         item_quality=item_quality,
         item_popularity=item_popularity,

@@ -83,3 +83,18 @@ def misclassified_table(predictions, predicted_column: str = "model", limit: int
         text = str(row["text"])[:text_chars].replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {text} | {row['label']} | {row[predicted_column]} |")
     return "\n".join(lines)
+
+
+def segment_error_table(rates_by_scorer: dict[str, dict]) -> str:
+    """False-positive / false-negative rates per segment value, one block per scorer (model, baseline rule), from
+    ml.health.evaluate.segment_error_rates. Segments under the minimum size are marked: too few to compare."""
+    lines = ["| scorer | segment | rows | positives | flagged | FPR | FNR |", "|---|---|---|---|---|---|---|"]
+    for scorer, rates in rates_by_scorer.items():
+        for row in rates["segments"]:
+            name = row["segment"] if row["comparable"] else f"{row['segment']} (few rows)"
+            lines.append(f"| {scorer} | {name} | {row['rows']} | {row['positives']} | {row['flagged']} | "
+                         f"{_fmt(row['false_positive_rate'], 3)} | {_fmt(row['false_negative_rate'], 3)} |")
+        gap = rates["max_gap"]
+        lines.append(f"| {scorer} | **largest gap** | | | | {_fmt(gap['false_positive_rate'], 3)} | "
+                     f"{_fmt(gap['false_negative_rate'], 3)} |")
+    return "\n".join(lines)

@@ -10,6 +10,7 @@ from orchestration.defs.partitions import DUCKDB_WRITER_POOL, daily_partitions, 
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib.annotations_loader import load_annotations
 from orchestration.lib.raw_events_loader import LoadReport, load_partition
+from orchestration.lib.surveys_loader import load_surveys
 from orchestration.settings import MISSING_PARTITION_POLICIES, load_settings
 
 
@@ -100,5 +101,30 @@ def raw_annotations(warehouse: DuckDBWarehouse):
             "files": len(report.files),
             "quarantined_rows": report.quarantined,
             "labels": report.labels,
+        }
+    )
+
+
+@dg.asset(
+    pool=DUCKDB_WRITER_POOL,
+    group_name="ingest",
+    kinds={"duckdb", "csv"},
+    owners=["team:data-engineering"],
+    tags={"layer": "raw"},
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+)
+def raw_surveys(warehouse: DuckDBWarehouse):
+    """Wellbeing-survey answers (`<landing>/surveys/*.csv`, the engagement-health model's labels) rebuilt into
+    `raw.surveys`. Answers with a missing id or user, a bad time, an item outside 1..5 or a wrong total go to
+    `raw.surveys_quarantine` with the reason."""
+    settings = load_settings()
+    with warehouse.connect() as conn:
+        report = load_surveys(conn, settings.landing_dir)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": report.rows_loaded,
+            "files": len(report.files),
+            "quarantined_rows": report.quarantined,
+            "quarantine_reasons": report.quarantine_reasons,
         }
     )

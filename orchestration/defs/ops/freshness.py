@@ -23,7 +23,8 @@ DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=
 # when there is enough new data, so they are deliberately left out.
 FRESH_DAILY_GROUPS = frozenset({"marts"})
 SCORED_OUTPUTS = frozenset(dg.AssetKey(name) for name in
-                           ("ctr_scores", "ctr_monitoring", "comment_sentiment", "sentiment_trends"))
+                           ("ctr_scores", "ctr_monitoring", "comment_sentiment", "sentiment_trends",
+                            "user_health_scores"))
 
 
 def must_be_fresh_daily(spec: dg.AssetSpec) -> bool:
