@@ -25,3 +25,17 @@ def test_days_are_replaced_not_appended_and_a_failure_keeps_the_old_rows():
     with pytest.raises(duckdb.ConstraintException):
         replace_event_days(conn, "scores", broken, D1, D3)
     assert conn.execute("SELECT count(*) FROM scores").fetchone()[0] == 4
+
+
+def test_thin_days_leave_out_partial_and_tiny_days():
+    import pandas as pd
+
+    from orchestration.defs.models.conventions import thin_days
+
+    # The late tail before the first landed day: thousands of rows, yet a few percent of a real day.
+    rows = pd.Series({"2026-03-01": 40_000, "2026-03-02": 900_000, "2026-03-03": 950_000})
+    assert set(thin_days(rows, min_rows=200, unit="rows")) == {"2026-03-01"}
+    assert "partial day" in thin_days(rows, min_rows=200, unit="rows")["2026-03-01"]
+    small = pd.Series({"2026-03-01": 150, "2026-03-02": 160})
+    assert set(thin_days(small, min_rows=200, unit="rows")) == {"2026-03-01", "2026-03-02"}
+    assert thin_days(pd.Series(dtype="int64"), min_rows=200, unit="rows") == {}

@@ -14,7 +14,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from orchestration.defs.models.conventions import model_asset, model_kept
+from orchestration.defs.models.conventions import model_asset, model_kept, thin_days
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib.quality_ledger import days_failing_critical
 from orchestration.settings import load_settings
@@ -79,8 +79,8 @@ def _load_feedback(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
     df = df[df["unusable_because"].isna()]
     left_out = {str(day): f"failed {why}" for day, why in failing.items() if first_day <= day <= last_day}
     rows_per_day = df["event_date"].astype(str).value_counts()
-    left_out.update({day: f"only {n} usable impressions (min_rows_per_day {min_rows_per_day})"
-                     for day, n in rows_per_day.items() if n < min_rows_per_day and day not in left_out})
+    left_out.update({day: why for day, why in thin_days(rows_per_day, min_rows_per_day, "usable impressions").items()
+                     if day not in left_out})
     df = df[~df["event_date"].astype(str).isin(set(left_out))].reset_index(drop=True)
     features = {row.ad_id: {"topic": str(row.topic), "campaign": str(row.campaign_id)} for row in ads.itertuples()}
     return df, features, left_out, {k: int(v) for k, v in unusable.items()}

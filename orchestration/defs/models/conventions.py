@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, daily_partitions, single_run_backfill
 
@@ -28,6 +29,28 @@ def model_kept(context: dg.AssetExecutionContext, reason: str, serving_version: 
     context.log.warning(reason)
     return dg.MaterializeResult(metadata={"retrained": False, "reason": reason,
                                           "serving_version": serving_version or "none"})
+
+
+# A day with fewer rows than this share of the window's median day is partial: typically the day before the first
+# landed day, which holds only the late tail of its events (a few percent of a day). Training on it, or testing on
+# it, says nothing about a real day.
+MIN_SHARE_OF_MEDIAN_DAY = 0.2
+
+
+def thin_days(rows_per_day: pd.Series, min_rows: int, unit: str) -> dict[str, str]:
+    """Days (index: day as text) to leave out of a model's window, with the reason: fewer than `min_rows` rows, or
+    fewer than MIN_SHARE_OF_MEDIAN_DAY of the median day's rows."""
+    if rows_per_day.empty:
+        return {}
+    floor = MIN_SHARE_OF_MEDIAN_DAY * float(rows_per_day.median())
+    reasons = {}
+    for day, n in rows_per_day.items():
+        if n < min_rows:
+            reasons[str(day)] = f"only {n} {unit} (min_rows_per_day {min_rows})"
+        elif n < floor:
+            reasons[str(day)] = (f"only {n} {unit}, under {MIN_SHARE_OF_MEDIAN_DAY:.0%} of the median day's "
+                                 f"{int(rows_per_day.median())}: a partial day")
+    return reasons
 
 
 def chart_metadata(context: dg.AssetExecutionContext, render: Callable[[], dict[str, Path]]) -> dict:

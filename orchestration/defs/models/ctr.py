@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from orchestration.defs.models.conventions import (chart_metadata, daily_model_asset, model_asset, model_kept,
-                                                    replace_event_days)
+                                                    replace_event_days, thin_days)
 from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
@@ -82,8 +82,9 @@ def ctr_model(context: dg.AssetExecutionContext, config: CtrModelConfig, warehou
             "WHERE event_date BETWEEN ? AND ? GROUP BY 1", [first_day, last_day]).fetchall())
         failing = days_failing_critical(conn, QUALITY_GATES)
         left_out = {str(day): f"failed {why}" for day, why in failing.items() if first_day <= day <= last_day}
-        left_out.update({day: f"only {n} impressions (min_rows_per_day {config.min_rows_per_day})"
-                         for day, n in rows_per_day.items() if n < config.min_rows_per_day and day not in left_out})
+        left_out.update({day: why for day, why in thin_days(pd.Series(rows_per_day, dtype="int64"),
+                                                            config.min_rows_per_day, "impressions").items()
+                         if day not in left_out})
         if left_out:
             context.log.warning(f"leaving days out of training: {left_out}")
         days = sorted(day for day in rows_per_day if day not in left_out)

@@ -13,7 +13,8 @@ import json
 import dagster as dg
 import pandas as pd
 
-from orchestration.defs.models.conventions import daily_model_asset, model_asset, model_kept, replace_event_days
+from orchestration.defs.models.conventions import (daily_model_asset, model_asset, model_kept, replace_event_days,
+                                                    thin_days)
 from orchestration.defs.partitions import event_days_to_rescore
 from orchestration.defs.resources import DuckDBWarehouse
 from orchestration.lib import model_report_markdown as md
@@ -106,9 +107,8 @@ def recommender_model(context: dg.AssetExecutionContext, config: RecommenderMode
         failing = days_failing_critical(conn, QUALITY_GATES)
     day = interactions["day"].dt.date.astype(str)
     left_out = {str(d): f"failed {why}" for d, why in failing.items() if first_day <= d <= last_day}
-    rows_per_day = day.value_counts()
-    left_out.update({d: f"only {n} user-item rows (min_rows_per_day {config.min_rows_per_day})"
-                     for d, n in rows_per_day.items() if n < config.min_rows_per_day and d not in left_out})
+    left_out.update({d: why for d, why in thin_days(day.value_counts(), config.min_rows_per_day,
+                                                    "user-item rows").items() if d not in left_out})
     if left_out:
         context.log.warning(f"leaving days out of training: {left_out}")
         interactions = interactions[~day.isin(set(left_out))]
