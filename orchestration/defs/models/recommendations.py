@@ -103,20 +103,23 @@ def recommender_model(context: dg.AssetExecutionContext, config: RecommenderMode
                              _registry().promoted_version())
             return
         first_day = last_day - dt.timedelta(days=config.window_days - 1)
-        interactions = _attention(conn, first_day, last_day)
+        # Which days can train is decided on their row counts, before the (large) table is read.
+        rows_per_day = pd.Series(dict(conn.execute(
+            "SELECT CAST(event_date AS VARCHAR), count(*) FROM marts.fct_daily_attention "
+            "WHERE event_date BETWEEN ? AND ? GROUP BY 1", [first_day, last_day]).fetchall()), dtype="int64")
         failing = days_failing_critical(conn, QUALITY_GATES)
-    day = interactions["day"].dt.date.astype(str)
-    left_out = {str(d): f"failed {why}" for d, why in failing.items() if first_day <= d <= last_day}
-    left_out.update({d: why for d, why in thin_days(day.value_counts(), config.min_rows_per_day,
-                                                    "user-item rows").items() if d not in left_out})
-    if left_out:
-        context.log.warning(f"leaving days out of training: {left_out}")
-        interactions = interactions[~day.isin(set(left_out))]
-    registry = _registry()
-    if interactions["day"].nunique() < 2:
-        yield model_kept(context, "fewer than two usable days of attention: a time split needs a train and a test "
-                                  "day", registry.promoted_version())
-        return
+        left_out = {str(d): f"failed {why}" for d, why in failing.items() if first_day <= d <= last_day}
+        left_out.update({d: why for d, why in thin_days(rows_per_day, config.min_rows_per_day,
+                                                        "user-item rows").items() if d not in left_out})
+        if left_out:
+            context.log.warning(f"leaving days out of training: {left_out}")
+        registry = _registry()
+        if len(set(rows_per_day.index) - set(left_out)) < 2:
+            yield model_kept(context, "fewer than two usable days of attention: a time split needs a train and a "
+                                      "test day", registry.promoted_version())
+            return
+        interactions = _attention(conn, first_day, last_day)
+    interactions = interactions[~interactions["day"].dt.date.astype(str).isin(set(left_out))]
 
     settings = config.recommender_config()
     days = sorted(interactions["day"].dt.date.astype(str).unique())
