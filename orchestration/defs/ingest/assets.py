@@ -79,14 +79,15 @@ def _merge_counts(dicts) -> dict[str, int]:
     return merged
 
 
-@dg.asset(
-    pool=DUCKDB_WRITER_POOL,
-    group_name="ingest",
-    kinds={"duckdb", "csv"},
-    owners=["team:data-engineering"],
-    tags={"layer": "raw"},
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
-)
+def label_feed_asset(fn):
+    """@dg.asset for a label feed that arrives beside the logs as CSV (annotations, surveys): rebuilt whole on each
+    run, one DuckDB writer at a time, retried when the file is briefly locked."""
+    return dg.asset(pool=DUCKDB_WRITER_POOL, group_name="ingest", kinds={"duckdb", "csv"},
+                    owners=["team:data-engineering"], tags={"layer": "raw"},
+                    retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL))(fn)
+
+
+@label_feed_asset
 def raw_annotations(warehouse: DuckDBWarehouse):
     """Human labels for sampled comments (`<landing>/annotations/*.csv`) rebuilt into `raw.annotations`.
 
@@ -105,14 +106,7 @@ def raw_annotations(warehouse: DuckDBWarehouse):
     )
 
 
-@dg.asset(
-    pool=DUCKDB_WRITER_POOL,
-    group_name="ingest",
-    kinds={"duckdb", "csv"},
-    owners=["team:data-engineering"],
-    tags={"layer": "raw"},
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
-)
+@label_feed_asset
 def raw_surveys(warehouse: DuckDBWarehouse):
     """Wellbeing-survey answers (`<landing>/surveys/*.csv`, the engagement-health model's labels) rebuilt into
     `raw.surveys`. Answers with a missing id or user, a bad time, an item outside 1..5 or a wrong total go to
